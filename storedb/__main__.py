@@ -1,0 +1,5 @@
+"""``python -m storedb``: the command line."""
+
+from .cli import main
+
+main()

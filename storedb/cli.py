@@ -1,0 +1,317 @@
+"""The command line: a thin shell over the library.
+
+Each command calls one library function and prints its result; every
+:class:`storedb.Error` is turned into a message and an exit code in one place
+(:class:`_Group`).  Exit codes: 0 ok, 1 failure or refusal, 2 usage error,
+3 ``check`` found work.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import runner
+from .errors import Error, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WORK = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    """Turns storedb errors into clean messages (or JSON) and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Error as exc:
+            as_json = _wants_json(ctx)
+            if as_json:
+                click.echo(json.dumps({"error": exc.to_json()}, default=str))
+            else:
+                click.echo(f"storedb: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get("storedb.json"))
+
+
+def _setup_logging(quiet: bool) -> None:
+    log = logging.getLogger("storedb")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("storedb: %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def common(func: F) -> F:
+    """The options every command takes."""
+
+    @click.option("--dsn", "dsn", metavar="DSN", multiple=True,
+                  help="Database URL or conninfo. Default: $DATABASE_URL, else libpq's PG* "
+                  "variables, else the local cluster. migrate takes several.")
+    @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+                  help="SQL root holding schema/ and migrations/. Default: $STOREDB_DIR, else "
+                  "./infra/db, else the SQL shipped with storedb.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+    @click.option("--wait", type=float, default=0.0, metavar="SECONDS",
+                  help="Retry connecting for up to SECONDS while the server starts.")
+    @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, quiet: bool, dsn: tuple[str, ...], **kwargs: Any) -> Any:
+        click.get_current_context().meta["storedb.json"] = kwargs.get("as_json", False)
+        _setup_logging(quiet)
+        if func.__name__ == "migrate":
+            return func(*args, dsn=dsn, **kwargs)
+        if len(dsn) > 1:
+            raise UsageError("only migrate takes several --dsn; give one.")
+        return func(*args, dsn=dsn[0] if dsn else None, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, default=str))
+    elif text:
+        click.echo(text)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="storedb")
+def main() -> None:
+    """storedb: migrate and check a storedb PostgreSQL database.
+
+    Exit codes: 0 ok, 1 failure or refusal, 2 usage error, 3 check found work.
+    """
+
+
+@main.command()
+@common
+@click.option("--dsn-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Migrate every database listed in FILE (one DSN a line).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Databases migrated at once with several --dsn or --dsn-file.")
+@click.option("--dry-run", is_flag=True, help="List what would run; apply nothing.")
+@click.option("--sql", "show_sql", is_flag=True, help="With --dry-run: print the exact SQL.")
+@click.option("--target", metavar="FILE", help="Stop after this file (e.g. migrations/002_x.sql).")
+@click.option("--out-of-order", is_flag=True,
+              help="Apply pending files that sort before already-applied ones.")
+@click.option("--lock-timeout", type=float, default=60.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for another runner's migration lock.")
+@click.option("--statement-lock-timeout", type=float, default=5.0, show_default=True,
+              metavar="SECONDS", help="PostgreSQL lock_timeout for migration statements, so a "
+              "migration never queues behind a long transaction and blocks the app.")
+def migrate(dsn: tuple[str, ...], directory: Path | None, as_json: bool, wait: float,
+            dsn_file: Path | None, jobs: int, dry_run: bool,
+            show_sql: bool, target: str | None, out_of_order: bool, lock_timeout: float,
+            statement_lock_timeout: float) -> None:
+    """Apply pending migration files, each atomically with its history row."""
+    if show_sql and not dry_run:
+        raise UsageError("--sql goes with --dry-run (it prints the SQL instead of running it).")
+    options: dict[str, Any] = dict(directory=directory, target=target, out_of_order=out_of_order,
+                                   dry_run=dry_run, sql=show_sql, lock_timeout=lock_timeout,
+                                   statement_lock_timeout=statement_lock_timeout, wait=wait)
+    dsns = _fleet_dsns(dsn, dsn_file)
+    if len(dsns) > 1 or dsn_file:
+        _migrate_fleet(dsns, jobs, as_json, options)
+        return
+    result = runner.migrate(dsns[0] if dsns else None, **options)
+    if dry_run:
+        text = result.sql if show_sql and result.sql else (
+            "\n".join(f"would apply {p}" for p in result.pending) or "nothing to apply")
+    else:
+        text = (f"applied {len(result.applied)} file(s) in "
+                f"{sum(a.duration_ms for a in result.applied)} ms" if result.applied
+                else "up to date: nothing to apply")
+    _emit(as_json, result.to_json(), text)
+
+
+def _fleet_dsns(dsn: tuple[str, ...], dsn_file: Path | None) -> list[str]:
+    dsns = list(dsn)
+    if dsn_file:
+        for line in dsn_file.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                dsns.append(line)
+        if not dsns:
+            raise UsageError(f"{dsn_file}: no DSN in the file (one per line, # for comments).")
+    return dsns
+
+
+def _migrate_fleet(dsns: list[str], jobs: int, as_json: bool, options: dict[str, Any]) -> None:
+    from .fleet import FleetItem, migrate_many
+
+    def line(item: FleetItem) -> None:
+        if not as_json:
+            what = ("failed" if not item.ok else
+                    f"applied {len(item.result.applied)}" if item.result and item.result.applied
+                    else "up to date")
+            click.echo(f"{item.dsn}: {what} ({item.seconds:.2f}s)", err=True)
+
+    result = migrate_many(dsns, jobs=jobs, on_done=line, **options)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), default=str))
+    else:
+        width = max(len(i.dsn) for i in result.items)
+        click.echo(f"{'DATABASE':<{width}}  RESULT")
+        for item in result.items:
+            if item.error:
+                first = str(item.error).splitlines()[0]
+                click.echo(f"{item.dsn:<{width}}  FAILED: {first}")
+            else:
+                n = len(item.result.applied) if item.result else 0
+                click.echo(f"{item.dsn:<{width}}  ok, {n} applied")
+        click.echo(f"{sum(i.ok for i in result.items)} of {len(result.items)} databases ok")
+    if not result.ok:
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@common
+def status(dsn: str | None, directory: Path | None, as_json: bool, wait: float) -> None:
+    """Show every file: applied, pending, changed or missing."""
+    result = runner.status(dsn, directory=directory, wait=wait)
+    rows = []
+    for e in result.entries:
+        a = e.applied
+        note = ""
+        if a and a.kind == "baseline":
+            note = "baseline (recorded, not run)"
+        if a and a.accepted_at:
+            note = f"edit accepted {a.accepted_at:%Y-%m-%d} by {a.accepted_by}: {a.accepted_reason}"
+        rows.append((e.file, e.state, f"{a.applied_at:%Y-%m-%d %H:%M:%S}" if a else "",
+                     f"{a.duration_ms} ms" if a else "", note))
+    width = max([len(r[0]) for r in rows] + [4])
+    lines = [f"{'FILE':<{width}}  {'STATE':<8} {'APPLIED AT':<19}  {'TIME':>8}  NOTE"]
+    lines += [f"{f:<{width}}  {s:<8} {at:<19}  {d:>8}  {n}".rstrip() for f, s, at, d, n in rows]
+    _emit(as_json, result.to_json(), "\n".join(lines))
+
+
+@main.command()
+@common
+@click.option("--tenancy", is_flag=True, help="Audit the catalog for tenant isolation rules.")
+def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
+          tenancy: bool) -> None:
+    """Change nothing; exit 0 when all is applied, 3 when there is work (or violations)."""
+    if tenancy:
+        from .tenancy import audit
+
+        report = audit(dsn, wait=wait)
+        text = "\n".join(f"{v.table}: {v.message}\n    fix: {v.fix}" for v in report.violations)
+        _emit(as_json, report.to_json(),
+              text or f"tenancy ok: {report.tables} tenant tables checked")
+        sys.exit(EXIT_OK if report.ok else EXIT_WORK)
+    result = runner.check(dsn, directory=directory, wait=wait)
+    text = "\n".join(f"{e.state:<8} {e.file}" for e in result.problems)
+    _emit(as_json, result.to_json(), text or "ok: every file is applied and unchanged")
+    sys.exit(EXIT_OK if result.ok else EXIT_WORK)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path))
+def new(name: str, directory: Path | None) -> None:
+    """Create migrations/NNN_NAME.sql with the next free number and a header template."""
+    from .files import next_migration_name, resolve_directory
+    from .template import header
+
+    root = resolve_directory(directory)
+    folder = root / "migrations"
+    folder.mkdir(parents=True, exist_ok=True)
+    filename = next_migration_name((p.name for p in folder.iterdir()), name)
+    path = folder / filename
+    path.write_text(header(f"migrations/{filename}"))
+    click.echo(str(path))
+
+
+@main.command()
+@common
+@click.argument("file")
+def diff(dsn: str | None, directory: Path | None, as_json: bool, wait: float, file: str) -> None:
+    """Unified diff between FILE as applied (history) and on disk."""
+    from .drift import diff as run_diff
+
+    text = run_diff(dsn, file, directory=directory, wait=wait)
+    _emit(as_json, {"file": file, "diff": text}, text or f"{file}: unchanged since applied")
+
+
+@main.command()
+@common
+@click.argument("file")
+@click.option("--reason", required=True, help="Why the edit is safe; kept in the history.")
+def accept(dsn: str | None, directory: Path | None, as_json: bool, wait: float, file: str,
+           reason: str) -> None:
+    """Record a deliberate edit of an applied FILE (nothing is re-run)."""
+    from .drift import accept as run_accept
+
+    checksum = run_accept(dsn, file, reason=reason, directory=directory, wait=wait)
+    _emit(as_json, {"file": file, "checksum": checksum, "reason": reason},
+          f"accepted the edit of {file} ({checksum[:12]}); nothing was run")
+
+
+@main.command()
+@common
+@click.option("--through", required=True, metavar="FILE", help="Last file to mark as applied.")
+@click.option("--force", is_flag=True, help="Even if the database already has history.")
+def baseline(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
+             through: str, force: bool) -> None:
+    """Mark files up to FILE as applied without running them (adopting an existing database)."""
+    from .baseline import baseline as run_baseline
+
+    names = run_baseline(dsn, through=through, directory=directory, force=force, wait=wait)
+    _emit(as_json, {"recorded": names},
+          "\n".join(f"recorded {n} (not run)" for n in names) or "nothing to record")
+
+
+@main.command()
+@common
+@click.option("--force", is_flag=True, help="Seed even a database not marked for development.")
+def seed(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
+         force: bool) -> None:
+    """Load development data from seed/ (idempotent)."""
+    from .seed import seed as run_seed
+
+    names = run_seed(dsn, directory=directory, force=force, wait=wait)
+    _emit(as_json, {"seeded": names}, "\n".join(f"seeded {n}" for n in names))
+
+
+@main.group()
+def local() -> None:
+    """Manage the local development cluster under ./.storedb/."""
+
+
+@local.command("url")
+def local_url() -> None:
+    """Start the local cluster if needed and print its URL."""
+    from .local import ensure_running
+
+    click.echo(ensure_running().url())
+
+
+@local.command("status")
+def local_status() -> None:
+    """Say whether the local cluster runs, and where."""
+    from .local import is_running, locate
+
+    cluster = locate()
+    state = "running" if is_running(cluster) else "stopped"
+    click.echo(f"{state}: {cluster.home} ({cluster.url()})")
+
+
+@local.command("stop")
+def local_stop() -> None:
+    """Stop the local cluster (its data is kept)."""
+    from .local import stop
+
+    click.echo("stopped" if stop() else "not running")

@@ -1,0 +1,145 @@
+"""Reaching the database: which DSN, waiting for the server, and hiding passwords.
+
+The library accepts a conninfo string/URL or an open psycopg connection in
+whatever state the application left it; :func:`session` hands the runner an
+autocommit connection either way and puts things back afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Union
+
+from .errors import ConnectError
+
+if TYPE_CHECKING:
+    import psycopg
+
+Database = Union[str, "psycopg.Connection[object]"]
+
+log = logging.getLogger("storedb")
+
+#: libpq variables that name a server: when one is set, libpq's defaults are meant.
+LIBPQ_TARGET_VARS = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGHOSTADDR", "PGPORT")
+
+_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Hide any password inside a DSN or a message that quotes one."""
+    text = _URL_PASSWORD.sub(r"\1***\3", text)
+    return _KV_PASSWORD.sub(r"\1***", text)
+
+
+def env_dsn() -> str | None:
+    """The DSN the environment asks for: DATABASE_URL, or '' when PG* variables name a server."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    if any(os.environ.get(v) for v in LIBPQ_TARGET_VARS):
+        return ""  # an empty conninfo lets libpq read PGHOST, PGDATABASE, ...
+    return None
+
+
+def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
+            ) -> psycopg.Connection[object]:
+    """Open an autocommit connection, retrying for up to ``wait`` seconds.
+
+    Containers start out of order, so a server that is still starting (or not
+    yet reachable) is retried; a wrong password or database is not, since
+    waiting cannot fix it.
+    """
+    import psycopg
+
+    deadline = time.monotonic() + wait
+    delay = 0.1
+    while True:
+        try:
+            conn: psycopg.Connection[object] = psycopg.connect(
+                dsn, autocommit=True, application_name=application_name,
+                connect_timeout=max(2, min(10, int(wait) or 10)))
+            return conn
+        except psycopg.OperationalError as exc:
+            message = redact(str(exc).strip())
+            fatal = any(s in message for s in (
+                "password authentication failed", "does not exist", "no password supplied",
+                "authentication failed", "permission denied"))
+            if fatal or time.monotonic() + delay > deadline:
+                hint = ("check the user, password and database name in --dsn / DATABASE_URL"
+                        if fatal else
+                        "is the server running and reachable? Use --wait SECONDS to wait for a "
+                        "server that is still starting")
+                waited = f" after waiting {wait:g}s" if wait and not fatal else ""
+                raise ConnectError(f"cannot connect to {redact(dsn) or 'the PG* default'}"
+                                   f"{waited}: {message}\nHint: {hint}.") from None
+            log.info("server not ready (%s); retrying", message.splitlines()[0])
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+@contextlib.contextmanager
+def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[object]]:
+    """An autocommit connection for the runner, whatever ``db`` is.
+
+    A string is connected (and closed afterwards).  An idle connection is
+    borrowed in autocommit and given back with its autocommit setting.  A
+    connection inside a transaction is left untouched: we open a sibling
+    connection with the same parameters, because the runner must commit its
+    own work without ever committing the application's.
+    """
+    if isinstance(db, str):
+        conn = connect(db, wait=wait)
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    from psycopg.pq import TransactionStatus
+
+    if db.info.transaction_status == TransactionStatus.IDLE:
+        saved = db.autocommit
+        db.autocommit = True
+        try:
+            yield db
+        finally:
+            if db.info.transaction_status == TransactionStatus.IDLE:
+                db.autocommit = saved
+        return
+    sibling = connect(conninfo_of(db), wait=wait)
+    try:
+        yield sibling
+    finally:
+        sibling.close()
+
+
+def conninfo_of(conn: psycopg.Connection[object]) -> str:
+    """The full conninfo of an open connection, password included (never logged)."""
+    from psycopg.conninfo import make_conninfo
+
+    params = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info
+              if o.val is not None and o.keyword.decode() not in ("replication",)}
+    return make_conninfo(**params)
+
+
+def resolve(db: Database | None) -> Database:
+    """The database to use: the argument, else the environment, else the local cluster.
+
+    The local cluster is storedb's embedded default for development; it is
+    only imported (and started) when nothing else names a server.
+    """
+    if db is not None:
+        return db
+    dsn = env_dsn()
+    if dsn is not None:
+        return dsn
+    from .local import ensure_running
+
+    cluster = ensure_running()
+    log.info("using the local PostgreSQL under %s: %s", cluster.root, cluster.dsn)
+    return cluster.dsn

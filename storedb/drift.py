@@ -1,0 +1,63 @@
+"""Acting on drift: see what changed in an applied file, and accept deliberate edits.
+
+Accepting records the new checksum with who, when and why; it never runs
+anything.  Real schema changes belong in a new migration.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from . import history
+from .connection import Database, resolve, session
+from .errors import HistoryError, UsageError
+from .files import load_directory, resolve_directory
+from .lock import runner_lock
+from .runner import Directory
+
+
+def _file(name: str, directory: Directory) -> tuple[str, str]:
+    files = {f.name: f for f in load_directory(resolve_directory(directory))}
+    if name not in files:
+        known = ", ".join(n for n in files) or "none"
+        raise UsageError(f"{name}: no such migration file. Name it as 'storedb status' shows it "
+                         f"(e.g. migrations/001_add_products_table.sql). Known: {known}")
+    return files[name].text, files[name].checksum
+
+
+def diff(db: Database | None, file: str, *, directory: Directory = None, wait: float = 0.0
+         ) -> str:
+    """Unified diff from the SQL as applied (history) to the file on disk; '' when equal."""
+    on_disk, _ = _file(file, directory)
+    with session(resolve(db), wait=wait) as conn:
+        applied = history.sql_as_applied(conn, file)
+    if applied is None:
+        raise HistoryError(f"{file} has not been applied to this database, so there is nothing "
+                           "to compare with: 'storedb status' shows it as pending.")
+    return "".join(difflib.unified_diff(
+        applied.splitlines(keepends=True), on_disk.splitlines(keepends=True),
+        fromfile=f"{file} (as applied)", tofile=f"{file} (on disk)"))
+
+
+def accept(db: Database | None, file: str, *, reason: str, directory: Directory = None,
+           wait: float = 0.0, lock_timeout: float = 60.0) -> str:
+    """Record the file's current checksum as expected; return the new checksum."""
+    if not reason.strip():
+        raise UsageError("--reason is required: say why the edit is safe (e.g. 'comment typo').")
+    _, new_checksum = _file(file, directory)
+    with session(resolve(db), wait=wait) as conn, runner_lock(conn, timeout=lock_timeout):
+        row = conn.execute(
+            "select checksum from public.schema_migrations where filename = %s", (file,)
+        ).fetchone() if history.history_exists(conn) else None
+        if row is None:
+            raise HistoryError(f"{file} has not been applied here; only applied files can be "
+                               "accepted. Run 'storedb migrate' to apply it.")
+        if row[0] == new_checksum:
+            return new_checksum
+        with conn.transaction():
+            conn.execute(
+                "update public.schema_migrations set checksum = %s, accepted_at = now(),"
+                " accepted_by = current_user, accepted_reason = %s where filename = %s",
+                (new_checksum, reason, file))
+            conn.execute(history.LOG, ("accept", file, new_checksum, reason))
+    return new_checksum

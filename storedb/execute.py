@@ -1,0 +1,175 @@
+"""Running one file against the database, atomically with its history row.
+
+Statements go one at a time over the simple query protocol, as psql sends
+them, so a failure names its statement and its line in the file.  An
+ordinary file runs in one transaction with its history row; a
+``no-transaction`` file runs statement by statement and is recorded only
+once every statement has succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from . import history
+from .errors import MigrationFailed
+from .files import MigrationFile
+from .statements import Statement, position
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+def _run(conn: psycopg.Connection[object], sql: str) -> None:
+    """One simple-protocol query; PostgreSQL errors become psycopg exceptions."""
+    from psycopg import errors, pq
+
+    pgconn = conn.pgconn
+    result = pgconn.exec_(sql.encode())
+    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK,
+                             pq.ExecStatus.EMPTY_QUERY):
+        raise errors.error_from_result(result, encoding="utf-8")
+
+
+def apply_file(conn: psycopg.Connection[object], file: MigrationFile,
+               statements: Sequence[Statement], *, statement_lock_timeout: float,
+               durable: bool = True) -> int:
+    """Apply ``file`` and record it; return its duration in ms.
+
+    ``durable=False`` commits without waiting for the WAL flush: the runner
+    sets it on every file but the last of a run, whose synchronous commit
+    flushes the earlier ones too.  Each commit stays atomic either way; a
+    server crash can only lose whole files together with their history rows.
+    """
+    import psycopg
+
+    timeout_ms = int(statement_lock_timeout * 1000)
+    started = time.perf_counter()
+    if file.transactional:
+        settings = f"begin; set local lock_timeout = {timeout_ms}"
+        if not durable:
+            settings += "; set local synchronous_commit = off"
+        _run(conn, settings)
+        done = 0
+        try:
+            for stmt in statements:
+                _run(conn, stmt.text)
+                done += 1
+            duration = round((time.perf_counter() - started) * 1000)
+            conn.execute(history.INSERT, (file.name, file.checksum, file.checksum, duration,
+                                          file.text, "applied"))
+            _run(conn, "commit")
+        except psycopg.Error as exc:
+            if conn.pgconn.transaction_status != 0:  # not IDLE: roll our transaction back
+                _run(conn, "rollback") if not conn.broken else None
+            raise failure(conn, file, statements, done, exc, committed=0) from exc
+        return duration
+    _run(conn, f"set lock_timeout = {timeout_ms}")
+    done = 0
+    try:
+        for stmt in statements:
+            _run(conn, stmt.text)
+            done += 1
+        duration = round((time.perf_counter() - started) * 1000)
+        conn.execute(history.INSERT, (file.name, file.checksum, file.checksum, duration,
+                                      file.text, "applied"))
+    except psycopg.Error as exc:
+        raise failure(conn, file, statements, done, exc, committed=done) from exc
+    finally:
+        if not conn.broken:
+            _run(conn, "reset lock_timeout")
+    return duration
+
+
+def failure(conn: psycopg.Connection[object], file: MigrationFile,
+            statements: Sequence[Statement], done: int, exc: Exception, *, committed: int
+            ) -> MigrationFailed:
+    """Turn a psycopg error into a message a DBA can act on: FILE:LINE:COL and every field."""
+    import psycopg
+
+    diag = exc.diag if isinstance(exc, psycopg.Error) else None
+    sqlstate = diag.sqlstate if diag else None
+    pg_message = (diag.message_primary if diag else None) or str(exc).strip()
+    total = len(statements)
+    if done >= total:  # the statements ran; recording the history row failed
+        stmt = statements[-1]
+        where = f"{file.name} (recording it in {history.TABLE})"
+        line, column = stmt.line, stmt.column
+    else:
+        stmt = statements[done]
+        offset = stmt.offset
+        if diag and diag.statement_position:
+            offset += int(diag.statement_position) - 1
+        line, column = position(file.text, offset)
+        where = f"{file.name}:{line}:{column}"
+    parts = [f"{where}: {pg_message}"]
+    if sqlstate:
+        parts[0] += f" [SQLSTATE {sqlstate}]"
+    detail = diag.message_detail if diag else None
+    hint = diag.message_hint if diag else None
+    context = diag.context if diag else None
+    for label, value in (("DETAIL", detail), ("HINT", hint), ("CONTEXT", context)):
+        if value:
+            parts.append(f"{label}: {value}")
+    if done < total:
+        parts.append(f"in statement {done + 1} of {total} (line {stmt.line}):\n    "
+                     + stmt.head.replace("\n", "\n    "))
+    if sqlstate == "55P03" and done < total:
+        parts.append(lock_holders(conn, stmt.text))
+    if file.transactional:
+        parts.append(f"Nothing of {file.name} was kept (its transaction was rolled back); "
+                     "files before it stay applied. Fix the file and run migrate again.")
+    elif committed:
+        parts.append(
+            f"{file.name} runs without a transaction: statements 1-{committed} of {total} were "
+            f"committed and stay; statement {committed + 1} and later did not run. The file is "
+            "still pending: make it safe to re-run (IF NOT EXISTS ...) and run migrate again.")
+    else:
+        parts.append(f"{file.name} runs without a transaction; no statement of it was committed. "
+                     "The file is still pending.")
+    return MigrationFailed(
+        "\n".join(parts), file=file.name, line=line, column=column,
+        statement_index=min(done + 1, total), statement_count=total, sqlstate=sqlstate,
+        pg_message=pg_message, detail=detail, hint=hint, context=context,
+        committed_statements=committed)
+
+
+def relations_in(statement: str) -> list[str]:
+    """Relation names a statement mentions, from PostgreSQL's parse tree."""
+    from pglast import parser
+
+    try:
+        tree = parser.parse_sql_json(statement)
+    except parser.ParseError:
+        return []
+    names = []
+    for node in re.finditer(r'\{"(?:schemaname":"([^"]*)",")?relname":"([^"]*)"', tree):
+        names.append(f"{node.group(1)}.{node.group(2)}" if node.group(1) else node.group(2))
+    return sorted(set(names)) or [json.dumps(statement[:40])]
+
+
+def lock_holders(conn: psycopg.Connection[object], statement: str) -> str:
+    """Which backends hold locks on the relations a timed-out statement needed."""
+    names = relations_in(statement)
+    rows = conn.execute(
+        """select l.relation::regclass::text, l.mode, a.pid,
+                  coalesce(nullif(a.application_name, ''), '?'), a.usename, a.state,
+                  to_char(a.xact_start, 'HH24:MI:SS'), left(regexp_replace(a.query, '\\s+', ' ',
+                  'g'), 80)
+           from pg_locks l join pg_stat_activity a on a.pid = l.pid
+           where l.granted and l.locktype = 'relation' and l.pid <> pg_backend_pid()
+             and l.relation in (select to_regclass(n) from unnest(%s::text[]) n)
+           order by 1, 3""", (names,)).fetchall()
+    if not rows:
+        return (f"The lock wait on {', '.join(names)} timed out (--statement-lock-timeout); the "
+                "holder has gone since. Run migrate again.")
+    lines = [f"  {rel}: {mode} held by pid {pid} ({app}, user {user}, {state}, transaction "
+             f"since {since}): {query}" for rel, mode, pid, app, user, state, since, query in rows]
+    return ("Waiting for a lock took longer than --statement-lock-timeout, so the migration gave "
+            "up rather than block the application's queries behind it. Held by:\n"
+            + "\n".join(lines)
+            + "\nRun migrate again when that transaction has finished (or end it).")

@@ -1,0 +1,204 @@
+"""Finding migration files, naming rules, checksums and header directives.
+
+A file's identity is its path relative to the SQL root
+(``schema/00_base.sql``).  Everything here is plain functions over names and
+bytes except :func:`load_directory`, the one place that touches the disk, so
+the rules can be tested without a database or a filesystem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import MigrationFileError, UsageError
+
+#: Folders applied in this order, each with the pattern its ``.sql`` files must match.
+FOLDERS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("schema", re.compile(r"^(\d{2})_([a-z0-9][a-z0-9_]*)\.sql$"), "NN_name.sql, e.g. 00_base.sql"),
+    ("migrations", re.compile(r"^(\d{3,})_([a-z0-9][a-z0-9_]*)\.sql$"),
+     "NNN_name.sql, e.g. 001_add_products_table.sql"),
+)
+
+#: Header directives a file may carry as ``-- storedb:<name>`` lines.
+DIRECTIVES = frozenset({"no-transaction"})
+
+_BOM = b"\xef\xbb\xbf"
+_DIRECTIVE = re.compile(rb"^--\s*storedb:\s*(\S*)\s*$")
+
+
+def normalise(raw: bytes) -> bytes:
+    """Strip a UTF-8 BOM and turn CRLF into LF, so a Windows checkout is not drift."""
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+    return raw.replace(b"\r\n", b"\n")
+
+
+def checksum(raw: bytes) -> str:
+    """Lowercase hex SHA-256 of the normalised bytes: the value kept in history."""
+    return hashlib.sha256(normalise(raw)).hexdigest()
+
+
+def directory_digest(checksums: Iterable[tuple[str, str]]) -> str:
+    """One SHA-256 over every ``(name, checksum)`` pair, sorted by name (bytewise).
+
+    The history table can compute the same value in one query, which is what
+    makes the up-to-date check a single round trip.
+    """
+    lines = sorted(f"{name} {check}" for name, check in checksums)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MigrationFile:
+    """One SQL file as found on disk, with its normalised bytes and checksum."""
+
+    name: str
+    folder: str
+    number: int
+    path: Path
+    data: bytes = field(repr=False)
+    checksum: str
+
+    @property
+    def text(self) -> str:
+        """The file as text; :func:`load_directory` has already proved it is UTF-8."""
+        return self.data.decode("utf-8")
+
+    @property
+    def directives(self) -> frozenset[str]:
+        return parse_directives(self.name, self.data)
+
+    @property
+    def transactional(self) -> bool:
+        return "no-transaction" not in self.directives
+
+
+def parse_directives(name: str, data: bytes) -> frozenset[str]:
+    """Read ``-- storedb:`` lines from the file's leading comment block.
+
+    Directives further down would be easy to miss in review, so only the
+    header counts, and an unknown directive is an error rather than a no-op.
+    """
+    found: set[str] = set()
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith(b"--"):
+            break
+        match = _DIRECTIVE.match(stripped)
+        if match:
+            directive = match.group(1).decode("utf-8", "replace")
+            if directive not in DIRECTIVES:
+                raise MigrationFileError(
+                    f"{name}:{number}: unknown directive 'storedb:{directive}'. "
+                    f"Known directives: {', '.join(sorted(DIRECTIVES))}.",
+                    file=name, line=number,
+                )
+            found.add(directive)
+    return frozenset(found)
+
+
+def check_utf8(name: str, data: bytes) -> None:
+    """Refuse bytes that are not UTF-8, pointing at the first bad byte's line."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise MigrationFileError(
+            f"{name}:{line}:{column}: the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}). "
+            "Save it as UTF-8 (without changing an applied file's meaning).",
+            file=name, line=line, column=column,
+        ) from None
+
+
+def select_files(listing: Mapping[str, Iterable[str]]) -> list[tuple[str, str, int]]:
+    """Order a folder listing into ``(folder, filename, number)`` in apply order.
+
+    ``listing`` maps each folder (``schema``, ``migrations``) to the file names
+    it holds.  Files that do not end in ``.sql`` are ignored; a ``.sql`` name
+    off the pattern, or two files sharing a number, is an error naming them all.
+    """
+    ordered: list[tuple[str, str, int]] = []
+    problems: list[str] = []
+    for folder, pattern, expected in FOLDERS:
+        by_number: dict[int, list[str]] = {}
+        for filename in listing.get(folder, ()):
+            if not filename.endswith(".sql"):
+                continue
+            match = pattern.match(filename)
+            if not match:
+                problems.append(f"{folder}/{filename}: name does not match {expected} "
+                                "(lower-case letters, digits and underscores)")
+                continue
+            by_number.setdefault(int(match.group(1)), []).append(filename)
+        for number in sorted(by_number):
+            names = sorted(by_number[number])
+            if len(names) > 1:
+                problems.append(f"{folder}: number {number} is used by "
+                                + ", ".join(f"{folder}/{n}" for n in names)
+                                + " — renumber all but one (storedb new picks a free number)")
+            ordered.extend((folder, n, number) for n in names)
+    if problems:
+        raise MigrationFileError(
+            "bad migration file names (nothing was applied):\n  " + "\n  ".join(problems)
+        )
+    return ordered
+
+
+def load_directory(root: Path) -> list[MigrationFile]:
+    """Read every migration file under ``root`` in apply order.
+
+    This is the only function here that touches the disk; it is on the
+    up-to-date path of every application start-up, so it does no parsing.
+    """
+    if not root.is_dir():
+        raise UsageError(f"SQL directory {root} does not exist. Pass --dir or set STOREDB_DIR "
+                         "to the folder that holds schema/ and migrations/.")
+    listing: dict[str, list[str]] = {}
+    for folder, _, _ in FOLDERS:
+        try:
+            listing[folder] = [e.name for e in os.scandir(root / folder) if e.is_file()]
+        except FileNotFoundError:
+            listing[folder] = []
+    files = []
+    for folder, filename, number in select_files(listing):
+        path = root / folder / filename
+        data = normalise(path.read_bytes())
+        name = f"{folder}/{filename}"
+        check_utf8(name, data)
+        files.append(MigrationFile(name=name, folder=folder, number=number, path=path, data=data,
+                                   checksum=hashlib.sha256(data).hexdigest()))
+    return files
+
+
+def next_migration_name(existing: Iterable[str], slug: str) -> str:
+    """The file name ``storedb new`` creates: the next free number, then the slug."""
+    clean = re.sub(r"[^a-z0-9]+", "_", slug.lower()).strip("_")
+    if not clean:
+        raise UsageError(f"cannot make a file name from {slug!r}: use letters and digits, "
+                         "e.g. storedb new add_invoices_table")
+    numbers = [int(m.group(1)) for n in existing if (m := FOLDERS[1][1].match(n))]
+    return f"{max(numbers, default=0) + 1:03d}_{clean}.sql"
+
+
+def resolve_directory(directory: str | os.PathLike[str] | None = None) -> Path:
+    """The SQL root: the argument, else $STOREDB_DIR, else ./infra/db, else the packaged SQL."""
+    if directory is not None:
+        return Path(directory)
+    env = os.environ.get("STOREDB_DIR")
+    if env:
+        return Path(env)
+    local = Path("infra/db")
+    if local.is_dir():
+        return local
+    packaged = Path(__file__).parent / "sql"  # what the wheel ships
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "infra" / "db"  # an editable checkout

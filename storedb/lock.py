@@ -1,0 +1,81 @@
+"""Serialising runners with a PostgreSQL session advisory lock.
+
+The lock is taken by polling ``pg_try_advisory_lock`` in autocommit: a
+blocking ``pg_advisory_lock`` would sit in a statement holding a snapshot,
+and a later ``CREATE INDEX CONCURRENTLY`` in the holder would wait for that
+snapshot forever.  A session lock dies with its connection, so a killed
+runner never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from .errors import LockTimeout
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger("storedb")
+
+#: The advisory lock key: the bytes "storedb\0" as a bigint; it is per database.
+LOCK_KEY = int.from_bytes(b"storedb\x00", "big")
+
+_HOLDER = """
+select a.pid, coalesce(nullif(a.application_name, ''), '?'), a.usename,
+       to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), a.state
+from pg_locks l join pg_stat_activity a on a.pid = l.pid
+where l.locktype = 'advisory' and l.granted and l.database = (
+        select oid from pg_database where datname = current_database())
+  and l.classid = (%(key)s >> 32)::oid and l.objid = (%(key)s & 4294967295)::oid
+  and l.objsubid = 1
+"""
+
+
+def describe_holder(conn: psycopg.Connection[object]) -> str:
+    """Who holds the runner lock, as 'pid 123 (storedb, user app, connected since ...)'."""
+    row = conn.execute(_HOLDER, {"key": LOCK_KEY}).fetchone()
+    if row is None:
+        return "a session that has just released it"
+    pid, app, user, since, state = row
+    return f"pid {pid} ({app}, user {user}, connected since {since}, {state})"
+
+
+@contextlib.contextmanager
+def runner_lock(conn: psycopg.Connection[object], *, timeout: float,
+                done: Callable[[], bool] | None = None) -> Iterator[bool]:
+    """Hold the runner lock for the block; yield False if ``done()`` says no lock is needed.
+
+    ``done`` is asked while waiting: when another runner has finished the work
+    meanwhile, waiters return at once instead of queueing for the lock.
+    """
+    deadline = time.monotonic() + timeout
+    delay, next_report = 0.01, time.monotonic() + 1.0
+    while True:
+        row = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        if row and row[0]:
+            break
+        if done is not None and done():
+            yield False
+            return
+        now = time.monotonic()
+        if now >= deadline:
+            raise LockTimeout(
+                f"gave up after {timeout:g}s waiting for the migration lock, held by "
+                f"{describe_holder(conn)}. Another storedb runner is migrating this database: "
+                "let it finish, or raise --lock-timeout; if that session is stuck, end it with "
+                "pg_terminate_backend(pid).")
+        if now >= next_report:
+            log.info("waiting for the migration lock held by %s", describe_holder(conn))
+            next_report = now + 5.0
+        time.sleep(min(delay, max(0.0, deadline - now)))
+        delay = min(delay * 2, 0.1)
+    try:
+        yield True
+    finally:
+        if not conn.closed and not conn.broken:
+            conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))

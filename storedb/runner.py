@@ -1,0 +1,109 @@
+"""migrate, status and check: the whole product on one screen.
+
+find the files → compare with the history → apply each pending file in its
+own transaction together with its history row.  An up-to-date database costs
+one query: the digest of the history against the digest of the directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+
+from . import history
+from .connection import Database, resolve, session
+from .execute import apply_file
+from .files import MigrationFile, directory_digest, load_directory, resolve_directory
+from .lock import runner_lock
+from .plan import Plan, make_plan, refuse_drift
+from .results import AppliedFile, CheckResult, MigrateResult, StatusResult
+from .statements import split
+
+log = logging.getLogger("storedb")
+
+Directory = str | os.PathLike[str] | None
+
+
+def migrate(db: Database | None = None, *, directory: Directory = None,
+            target: str | None = None, out_of_order: bool = False, dry_run: bool = False,
+            sql: bool = False, lock_timeout: float = 60.0, statement_lock_timeout: float = 5.0,
+            wait: float = 0.0, on_applied: Callable[[AppliedFile], None] | None = None,
+            ) -> MigrateResult:
+    """Apply every pending file, in order, each atomically with its history row."""
+    files = load_directory(resolve_directory(directory))
+    digest = directory_digest((f.name, f.checksum) for f in files)
+    with session(resolve(db), wait=wait) as conn:
+        if target is None and history.history_digest(conn) == digest:
+            return MigrateResult(up_to_date=True, dry_run=dry_run)
+        if dry_run:
+            plan = _plan(conn, files, target, out_of_order)
+            parsed = [(f, split(f)) for f in plan.pending]
+            script = _script(parsed, statement_lock_timeout) if sql else None
+            return MigrateResult(pending=tuple(f.name for f in plan.pending), dry_run=True,
+                                 up_to_date=not plan.pending, sql=script)
+        done = None if target else (lambda: history.history_digest(conn) == digest)
+        with runner_lock(conn, timeout=lock_timeout, done=done) as locked:
+            if not locked:
+                return MigrateResult(up_to_date=True)
+            history.ensure(conn)
+            plan = _plan(conn, files, target, out_of_order)  # re-read: others may have run
+            parsed = [(f, split(f)) for f in plan.pending]  # every file checked before any runs
+            applied = []
+            for i, (f, statements) in enumerate(parsed):
+                ms = apply_file(conn, f, statements, statement_lock_timeout=statement_lock_timeout,
+                                durable=i == len(parsed) - 1)
+                applied.append(AppliedFile(f.name, ms, len(statements)))
+                log.info("applied %s in %d ms", f.name, ms)
+                if on_applied:
+                    on_applied(applied[-1])
+            if applied:
+                conn.execute(history.LOG, ("migrate", None, digest,
+                                           f"applied {len(applied)} file(s)"))
+    return MigrateResult(applied=tuple(applied), up_to_date=not applied)
+
+
+def status(db: Database | None = None, *, directory: Directory = None, wait: float = 0.0
+           ) -> StatusResult:
+    """Every file's state (applied, pending, changed, missing); changes nothing."""
+    files = load_directory(resolve_directory(directory))
+    with session(resolve(db), wait=wait) as conn:
+        plan = make_plan(files, history.read(conn))
+    return StatusResult(plan.entries)
+
+
+def check(db: Database | None = None, *, directory: Directory = None, wait: float = 0.0
+          ) -> CheckResult:
+    """Whether everything is applied and unchanged; changes nothing."""
+    files = load_directory(resolve_directory(directory))
+    with session(resolve(db), wait=wait) as conn:
+        plan = make_plan(files, history.read(conn))
+    problems = tuple(e for e in plan.entries if e.state != "applied")
+    return CheckResult(ok=not problems, problems=problems, out_of_order=plan.out_of_order)
+
+
+def _plan(conn: object, files: list[MigrationFile], target: str | None, out_of_order: bool
+          ) -> Plan:
+    plan = make_plan(files, history.read(conn), target=target)  # type: ignore[arg-type]
+    refuse_drift(plan, allow_out_of_order=out_of_order)
+    return plan
+
+
+def _script(parsed: list[tuple[MigrationFile, list]], lock_timeout: float) -> str:  # type: ignore[type-arg]
+    """The SQL a run would send, file by file, as a reviewable script."""
+    out = []
+    for f, statements in parsed:
+        mode = "in one transaction" if f.transactional else "statement by statement, no transaction"
+        out.append(f"-- {f.name} ({len(statements)} statements, {mode})")
+        if f.transactional:
+            out.append(f"begin;\nset local lock_timeout = {int(lock_timeout * 1000)};")
+        else:
+            out.append(f"set lock_timeout = {int(lock_timeout * 1000)};")
+        out.extend(s.text.strip() + ";" for s in statements)
+        out.append(f"insert into {history.TABLE} (filename, checksum, ...) values "
+                   f"('{f.name}', '{f.checksum}', ...);")
+        out.append("commit;\n" if f.transactional else "reset lock_timeout;\n")
+    return "\n".join(out)
+
+
+__all__ = ["check", "migrate", "status"]

@@ -1,0 +1,155 @@
+"""``check --tenancy``: a catalog audit of the tenant isolation rules.
+
+A DBA runs it after writing a migration (CI runs it on ours).  For every
+table with a ``store_id`` column it checks what keeps stores apart in the
+database itself, and reports each violation with the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .connection import Database, resolve, session
+
+#: A unique index whose comment carries this marker is global on purpose
+#: (e.g. a hostname routes to exactly one store).
+GLOBAL_UNIQUE_MARKER = "storedb:global-unique"
+
+_TABLES = """
+select c.oid, format('%I.%I', n.nspname, c.relname), c.relrowsecurity, c.relforcerowsecurity,
+       a.attnotnull, a.attnum
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+join pg_attribute a on a.attrelid = c.oid and a.attname = 'store_id' and not a.attisdropped
+where c.relkind in ('r', 'p') and not c.relispartition
+  and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_'
+order by 2
+"""
+
+_POLICIES = """
+select polrelid, polname, polcmd, pg_get_expr(polqual, polrelid),
+       pg_get_expr(polwithcheck, polrelid)
+from pg_policy
+"""
+
+_KEYS = """
+select conrelid, conname, contype, conkey, confrelid, confkey
+from pg_constraint where contype in ('p', 'u', 'f')
+"""
+
+_UNIQUE_INDEXES = """
+select i.indrelid, ic.relname, i.indkey::int2[], coalesce(obj_description(ic.oid, 'pg_class'), '')
+from pg_index i join pg_class ic on ic.oid = i.indexrelid
+where i.indisunique and not exists (select from pg_constraint k where k.conindid = i.indexrelid)
+"""
+
+_LEADING = "select indrelid, indkey[0] from pg_index"
+
+_DEFINERS = """
+select p.oid::regprocedure::text
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
+  and not exists (select from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+  and not exists (select from unnest(p.proconfig) c where c like 'search_path=%')
+order by 1
+"""
+
+
+@dataclass(frozen=True)
+class Violation:
+    table: str
+    rule: str
+    message: str
+    fix: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"table": self.table, "rule": self.rule, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class TenancyReport:
+    tables: int
+    violations: tuple[Violation, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "tables": self.tables,
+                "violations": [v.to_json() for v in self.violations]}
+
+
+def audit(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
+    """Check every tenant table and SECURITY DEFINER function; change nothing."""
+    with session(resolve(db), wait=wait) as conn:
+        tables = conn.execute(_TABLES).fetchall()
+        policies = conn.execute(_POLICIES).fetchall()
+        keys = conn.execute(_KEYS).fetchall()
+        uniques = conn.execute(_UNIQUE_INDEXES).fetchall()
+        leading = {(r[0], r[1]) for r in conn.execute(_LEADING).fetchall()}
+        definers = [r[0] for r in conn.execute(_DEFINERS).fetchall()]
+        tenants = conn.execute(
+            "select oid, relrowsecurity, relforcerowsecurity from pg_class "
+            "where oid = to_regclass('tenants')").fetchone()
+    tenant_attnum = {oid: attnum for oid, _, _, _, _, attnum in tables}
+    found: list[Violation] = []
+    for oid, name, rls, forced, notnull, attnum in tables:
+        def bad(rule: str, message: str, fix: str, name: str = name) -> None:
+            found.append(Violation(name, rule, message, fix))
+
+        if not notnull:
+            bad("not-null", "store_id is nullable",
+                f"alter table {name} alter column store_id set not null;")
+        if not rls or not forced:
+            missing = " and ".join(w for w, ok in (("enabled", rls), ("forced", forced)) if not ok)
+            bad("rls", f"row level security is not {missing}",
+                f"alter table {name} enable row level security; "
+                f"alter table {name} force row level security;")
+        mine = [p for p in policies if p[0] == oid]
+        good = [p for p in mine if p[2] == "*" and "get_current_store_id()" in (p[3] or "")
+                and "store_id" in (p[3] or "")
+                and (p[4] is None or "get_current_store_id()" in p[4])]
+        if not good:
+            bad("policy", "no policy for all commands on store_id = get_current_store_id()",
+                f"create policy {name.split('.')[-1]}_store_isolation on {name} using "
+                "(store_id = get_current_store_id()) with check (store_id = "
+                "get_current_store_id());")
+        for p in mine:
+            if "select" in f"{p[3]} {p[4]}".lower():
+                bad("policy", f"policy {p[1]} uses a sub-select (blocks distribution)",
+                    "compare store_id with get_current_store_id() directly")
+        for rel, conname, contype, conkey, frel, fkey in keys:
+            if rel != oid:
+                continue
+            if contype in ("p", "u") and attnum not in conkey:
+                kind = "primary key" if contype == "p" else "unique constraint"
+                bad("keys", f"{kind} {conname} does not include store_id",
+                    f"make it ({', '.join(['store_id', '...'])}): keys are per store")
+            if contype == "f" and frel in tenant_attnum:
+                pairs = dict(zip(conkey, fkey, strict=False))
+                if pairs.get(attnum) != tenant_attnum[frel]:
+                    bad("foreign-keys", f"foreign key {conname} to another tenant table is not "
+                        "composite with store_id",
+                        "reference (store_id, <col>) to (store_id, id) so rows cannot point "
+                        "at another store's row")
+        for rel, index, indkey, comment in uniques:
+            if rel == oid and attnum not in indkey and GLOBAL_UNIQUE_MARKER not in comment:
+                bad("keys", f"unique index {index} does not include store_id",
+                    f"lead it with store_id, or if it must be global say so: comment on index "
+                    f"{index} is '{GLOBAL_UNIQUE_MARKER}: <why>';")
+        if (oid, attnum) not in leading:
+            bad("index", "no index leads with store_id",
+                f"create index on {name} (store_id, ...); or make the primary key "
+                "(store_id, id)")
+    if tenants is not None and not (tenants[1] and tenants[2]):
+        found.append(Violation("tenants", "rls", "row level security on tenants is not enabled "
+                               "and forced", "alter table tenants enable row level security; "
+                               "alter table tenants force row level security;"))
+    for function in definers:
+        found.append(Violation(function, "search-path", "SECURITY DEFINER function does not pin "
+                               "search_path (a caller could shadow the objects it uses)",
+                               f"alter function {function} set search_path = pg_catalog, "
+                               "public;"))
+    return TenancyReport(len(tables), tuple(found))
