@@ -1,0 +1,39 @@
+# storedb: every target sets up what it needs on a fresh machine.
+#   make run    create the virtualenv, install, start the local database, migrate, print status
+#   make test   lint, then the whole test suite against a throwaway PostgreSQL
+#   make bench  the benchmarks (bench/README.md), figures and chart into bench/
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python -m storedb migrate
+	$(BIN)/python -m storedb status
+
+lint: install
+	$(BIN)/ruff check storedb tests bench
+
+typecheck: install
+	$(BIN)/mypy storedb
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	-$(BIN)/python -m storedb local stop
+	rm -rf $(VENV) .storedb dist build

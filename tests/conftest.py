@@ -1,0 +1,172 @@
+"""Fixtures: one throwaway PostgreSQL cluster per test session, a fresh database per test.
+
+The cluster is started by storedb's own local-cluster code (as the
+``postgres`` OS user when we run as root).  pytest-postgresql then builds
+template databases once — an empty one and one with the shipped SQL migrated
+by a non-superuser owner — and clones one per test with
+``CREATE DATABASE ... TEMPLATE``, which is far cheaper than migrating again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from pytest_postgresql import factories
+
+from storedb import local
+
+ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = ROOT / "infra" / "db"
+OWNER = "storedb_owner"  # the non-superuser that owns the schema in tests, as in production
+APP_USER = "app_user"  # a login role in storedb_app: what applications connect as
+
+
+@dataclass(frozen=True)
+class Server:
+    """What pytest-postgresql's noproc factory needs to know about our cluster."""
+
+    host: str
+    port: int
+    user: str = local.SUPERUSER
+    password: str = ""
+    options: str = ""
+    maintenance_dbname: str = "postgres"
+    template_dbname: str | None = None
+
+    def dsn(self, dbname: str, user: str | None = None) -> str:
+        return f"host={self.host} port={self.port} user={user or self.user} dbname={dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    tmp = Path(tempfile.mkdtemp(prefix="storedb-tests-"))
+    tmp.chmod(0o755)
+    cluster = local.ensure_running(tmp / ".storedb", dbname="postgres")
+    server = Server(host=str(cluster.socket_dir), port=local.PORT)
+    with psycopg.connect(server.dsn("postgres"), autocommit=True) as conn:
+        for statement in (
+            f"create role {OWNER} login createrole",
+            "create role storedb_definer nologin bypassrls",
+            f"grant storedb_definer to {OWNER} with admin option",
+        ):
+            try:
+                conn.execute(statement)
+            except psycopg.errors.DuplicateObject:
+                pass
+    yield server
+    local.stop(tmp / ".storedb")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if cluster.home != cluster.root:
+        shutil.rmtree(cluster.home, ignore_errors=True)
+
+
+def load_shipped_schema(host: str, port: int, user: str, dbname: str, **_: object) -> None:
+    """Template loader: the shipped SQL, migrated by the non-superuser owner."""
+    import storedb
+
+    with psycopg.connect(host=host, port=port, user=user, dbname=dbname, autocommit=True) as c:
+        c.execute(f"alter database {dbname} owner to {OWNER}")
+        c.execute(f"alter schema public owner to {OWNER}")
+    storedb.migrate(f"host={host} port={port} user={OWNER} dbname={dbname}", directory=SQL_DIR)
+    with psycopg.connect(host=host, port=port, user=user, dbname=dbname, autocommit=True) as c:
+        try:
+            c.execute(f"create role {APP_USER} login in role storedb_app")
+        except psycopg.errors.DuplicateObject:
+            pass
+
+
+empty_proc = factories.postgresql_noproc(depends_on="pg_server", dbname="tmpl_empty")
+migrated_proc = factories.postgresql_noproc(depends_on="pg_server", dbname="tmpl_migrated",
+                                            load=[load_shipped_schema])
+empty_db = factories.postgresql("empty_proc", dbname="t_empty")
+migrated_db = factories.postgresql("migrated_proc", dbname="t_migrated")
+
+
+def dsn_of(conn: psycopg.Connection[object], user: str | None = None) -> str:
+    info = conn.info
+    return f"host={info.host} port={info.port} user={user or info.user} dbname={info.dbname}"
+
+
+@pytest.fixture
+def empty_dsn(empty_db: psycopg.Connection[object]) -> str:
+    """A DSN of a fresh, empty database."""
+    empty_db.commit()
+    return dsn_of(empty_db)
+
+
+@pytest.fixture
+def owner_dsn(migrated_db: psycopg.Connection[object]) -> str:
+    """A DSN of a fresh database with the shipped schema, as the owning role."""
+    migrated_db.commit()
+    return dsn_of(migrated_db, OWNER)
+
+
+@pytest.fixture
+def app_dsn(migrated_db: psycopg.Connection[object]) -> str:
+    """A DSN of a fresh migrated database as a login role in storedb_app (not the owner)."""
+    migrated_db.commit()
+    return dsn_of(migrated_db, APP_USER)
+
+
+@pytest.fixture
+def sqldir(tmp_path: Path) -> Callable[..., Path]:
+    """Write a SQL root from {relative path: text or bytes}; returns the root."""
+    root = tmp_path / "sql"
+
+    def write(files: dict[str, str | bytes], *, clear: bool = False) -> Path:
+        if clear and root.exists():
+            shutil.rmtree(root)
+        for name, body in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(body, bytes):
+                path.write_bytes(body)
+            else:
+                path.write_text(body)
+        (root / "schema").mkdir(parents=True, exist_ok=True)
+        return root
+
+    return write
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 120) -> "CliResult":
+    """Run ``python -m storedb`` as a user would, in a process of its own."""
+    import os
+    import subprocess
+
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("DATABASE_URL", "STOREDB_DIR") and not k.startswith("PG")}
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "storedb", *args], capture_output=True,
+                          text=True, env=full_env, cwd=cwd, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def tables(dsn: str) -> set[str]:
+    with psycopg.connect(dsn) as conn:
+        return {r[0] for r in conn.execute(
+            "select tablename from pg_tables where schemaname = 'public'").fetchall()}
+
+
+def history(dsn: str) -> list[tuple[str, str]]:
+    with psycopg.connect(dsn) as conn:
+        if conn.execute("select to_regclass('public.schema_migrations')").fetchone() == (None,):
+            return []
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            "select filename, checksum from schema_migrations order by filename").fetchall()]
