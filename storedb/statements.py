@@ -82,6 +82,7 @@ def split(file: MigrationFile) -> list[Statement]:
         slices = parser.split(text, with_parser=True, only_slices=True)
     except parser.ParseError as exc:
         message, offset = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
+        message = " ".join(message.split())
         raise _parse_error(file, text, message, offset) from None
     statements = []
     for index, piece in enumerate(slices, start=1):

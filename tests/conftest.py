@@ -137,7 +137,7 @@ def sqldir(tmp_path: Path) -> Callable[..., Path]:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> "CliResult":
+            timeout: float = 120) -> CliResult:
     """Run ``python -m storedb`` as a user would, in a process of its own."""
     import os
     import subprocess
