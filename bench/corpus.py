@@ -17,8 +17,9 @@ import random
 import shutil
 from pathlib import Path
 
-_WORDS = ("customer invoice shipment warehouse coupon review wishlist refund carrier "
-          "supplier payout ledger voucher bundle region channel campaign segment").split()
+_WORDS = ("customer", "invoice", "shipment", "warehouse", "coupon", "review", "wishlist",
+          "refund", "carrier", "supplier", "payout", "ledger", "voucher", "bundle", "region",
+          "channel", "campaign", "segment")
 _TYPES = ("text", "integer", "bigint", "numeric(12,2)", "boolean", "timestamptz", "jsonb",
           "uuid", "date")
 

@@ -9,6 +9,7 @@ by a non-superuser owner — and clones one per test with
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -56,10 +57,8 @@ def pg_server() -> Iterator[Server]:
             "create role storedb_definer nologin bypassrls",
             f"grant storedb_definer to {OWNER} with admin option",
         ):
-            try:
+            with contextlib.suppress(psycopg.errors.DuplicateObject):
                 conn.execute(statement)
-            except psycopg.errors.DuplicateObject:
-                pass
     yield server
     local.stop(tmp / ".storedb")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -75,11 +74,9 @@ def load_shipped_schema(host: str, port: int, user: str, dbname: str, **_: objec
         c.execute(f"alter database {dbname} owner to {OWNER}")
         c.execute(f"alter schema public owner to {OWNER}")
     storedb.migrate(f"host={host} port={port} user={OWNER} dbname={dbname}", directory=SQL_DIR)
-    with psycopg.connect(host=host, port=port, user=user, dbname=dbname, autocommit=True) as c:
-        try:
-            c.execute(f"create role {APP_USER} login in role storedb_app")
-        except psycopg.errors.DuplicateObject:
-            pass
+    with (psycopg.connect(host=host, port=port, user=user, dbname=dbname, autocommit=True) as c,
+          contextlib.suppress(psycopg.errors.DuplicateObject)):
+        c.execute(f"create role {APP_USER} login in role storedb_app")
 
 
 empty_proc = factories.postgresql_noproc(depends_on="pg_server", dbname="tmpl_empty")
