@@ -70,7 +70,7 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
             fatal = any(s in message for s in (
                 "password authentication failed", "does not exist", "no password supplied",
                 "authentication failed", "permission denied"))
-            if fatal or time.monotonic() + delay > deadline:
+            if fatal or time.monotonic() >= deadline:
                 hint = ("check the user, password and database name in --dsn / DATABASE_URL"
                         if fatal else
                         "is the server running and reachable? Use --wait SECONDS to wait for a "
@@ -79,7 +79,7 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
                 raise ConnectError(f"cannot connect to {redact(dsn) or 'the PG* default'}"
                                    f"{waited}: {message}\nHint: {hint}.") from None
             log.info("server not ready (%s); retrying", message.splitlines()[0])
-            time.sleep(delay)
+            time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
             delay = min(delay * 2, 1.0)
 
 

@@ -117,8 +117,13 @@ def get_tenant(db: Db, *, id: UUID | str | None = None, subdomain: str | None = 
         raise TypeError("get_tenant() takes exactly one of id= or subdomain=")
     with borrow(db) as conn, conn.transaction():
         if subdomain is not None:
+            # resolve_store_id() maps a request host (custom domains first,
+            # then "<subdomain>.<anything>"): keep only an exact subdomain match.
             row = conn.execute("select resolve_store_id(%s)", (subdomain,)).fetchone()
             if row is None or row[0] is None:
                 return None
-            id = row[0]
+            tenant = _read(conn, row[0])
+            if tenant is None or tenant.subdomain != subdomain.strip().lower():
+                return None
+            return tenant
         return _read(conn, id)  # type: ignore[arg-type]

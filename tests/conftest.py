@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "infra" / "db"
 OWNER = "storedb_owner"  # the non-superuser that owns the schema in tests, as in production
 APP_USER = "app_user"  # a login role in storedb_app: what applications connect as
+PASSWORD_USER, PASSWORD = "pw_user", "Right-Secret-42"  # the one role that needs a password
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,12 @@ def pg_server() -> Iterator[Server]:
     tmp.chmod(0o755)
     cluster = local.ensure_running(tmp / ".storedb", dbname="postgres")
     server = Server(host=str(cluster.socket_dir), port=local.PORT)
+    hba = cluster.data / "pg_hba.conf"  # one role must give a password, to test a wrong one
+    hba.write_text(f"local all {PASSWORD_USER} scram-sha-256\n" + hba.read_text())
     with psycopg.connect(server.dsn("postgres"), autocommit=True) as conn:
+        conn.execute("select pg_reload_conf()")
         for statement in (
+            f"create role {PASSWORD_USER} login password '{PASSWORD}'",
             f"create role {OWNER} login createrole",
             "create role storedb_definer nologin bypassrls",
             f"grant storedb_definer to {OWNER} with admin option",

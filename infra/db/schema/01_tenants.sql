@@ -319,7 +319,9 @@ create or replace function create_tenant(
   set search_path = pg_catalog, public
 as $$
 declare
-  v_subdomain  text := lower(btrim(p_subdomain));
+  -- taken exactly as given: upper case or surrounding blanks are rejected by
+  -- tenants_subdomain_check rather than silently changed
+  v_subdomain  text := p_subdomain;
   v_store_id   uuid;
   v_constraint text;
 begin
@@ -351,7 +353,7 @@ begin
           constraint = 'tenants_subdomain_check',
           table      = 'tenants',
           message    = format('subdomain "%s" is not a valid DNS label', v_subdomain),
-          hint       = 'use 1-63 characters a-z, 0-9 and "-", not starting or ending with "-"';
+          hint       = 'use 1-63 lower-case characters a-z, 0-9 and "-", not starting or ending with "-"';
       elsif v_constraint = 'tenants_subdomain_reserved_check' then
         raise exception using
           errcode    = 'check_violation',
@@ -375,7 +377,8 @@ $$;
 
 comment on function create_tenant(text, text, subscription_plan, text, text, text, jsonb) is
   'Creates a tenant with its store_config and tenant_settings; returns the new store id. '
-  'Subdomain is normalised with lower(trim()). SECURITY DEFINER (storedb_definer) since 003.';
+  'The subdomain is used as given (upper case is rejected, not lowered). '
+  'SECURITY DEFINER (storedb_definer) since 003.';
 
 
 -- -----------------------------------------------------------------------------

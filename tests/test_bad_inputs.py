@@ -1,0 +1,210 @@
+"""A catalogue of bad inputs: each gets a clear error, the right exit code, and changes nothing.
+
+Every case runs the real command line (``python -m storedb``) against a fresh
+database and compares the database before and after.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import PASSWORD, PASSWORD_USER, history, run_cli, tables
+
+APPLIED = {"schema/00_base.sql": "create table items (id int primary key);\n"}
+
+
+def snapshot(dsn: str) -> tuple[set[str], list[tuple[str, str]]]:
+    return tables(dsn), history(dsn)
+
+
+# (name, files written on top of APPLIED after it is migrated, exit code, key parts of stderr)
+CASES: list[tuple[str, dict[str, str | bytes], int, list[str]]] = [
+    ("bad name", {"migrations/1_short.sql": "select 1;"}, 1,
+     ["migrations/1_short.sql", "does not match NNN_name.sql"]),
+    ("duplicate number", {"migrations/002_a.sql": "select 1;", "migrations/002_b.sql": "select 1;"},
+     1, ["migrations/002_a.sql", "migrations/002_b.sql", "number 2 is used by"]),
+    ("non-utf8", {"migrations/001_x.sql": b"select 1;\nselect '\xe9t\xe9';\n"}, 1,
+     ["migrations/001_x.sql:2:9", "not valid UTF-8"]),
+    ("empty file", {"migrations/001_x.sql": "-- nothing yet\n\n"}, 1,
+     ["migrations/001_x.sql", "holds no SQL statement"]),
+    ("psql \\i", {"migrations/001_x.sql": "select 1;\n\\i other.sql\n"}, 1,
+     ["migrations/001_x.sql:2:1", "\\i is a psql meta-command", "plain SQL"]),
+    ("psql \\connect", {"migrations/001_x.sql": "\\connect other\nselect 1;\n"}, 1,
+     ["migrations/001_x.sql:1:1", "\\connect is a psql meta-command"]),
+    ("unterminated dollar quote", {"migrations/001_x.sql": "select 1;\nselect $a$ x;\n"}, 1,
+     ["migrations/001_x.sql:2:8", "unterminated dollar-quoted string"]),
+    ("unterminated string", {"migrations/001_x.sql": "select 'abc;\n"}, 1,
+     ["migrations/001_x.sql:1:8", "unterminated quoted string"]),
+    ("unterminated comment", {"migrations/001_x.sql": "select 1;\n/* open\nselect 2;\n"}, 1,
+     ["migrations/001_x.sql:2:1", "unterminated /* comment"]),
+    ("syntax error", {"migrations/001_x.sql": "create table a (id int);\ncreate tabel b ();\n"}, 1,
+     ["migrations/001_x.sql:2:8", "syntax error"]),
+    ("unknown directive", {"migrations/001_x.sql": "-- storedb:notransaction\nselect 1;\n"}, 1,
+     ["migrations/001_x.sql:1", "unknown directive"]),
+    ("transaction control", {"migrations/001_x.sql": "begin;\ncreate table a (id int);\n"}, 1,
+     ["migrations/001_x.sql:1:1", "transaction control"]),
+    ("concurrently in a transactional file",
+     {"migrations/001_x.sql": "create table a (id int);\ncreate index concurrently a_i on a (id);"},
+     1, ["migrations/001_x.sql:2:1", "statement 2 of 2", "-- storedb:no-transaction"]),
+    ("missing relation on line 3",
+     {"migrations/001_x.sql": "create table a (id int);\n\ninsert into nope values (1);\n"}, 1,
+     ["migrations/001_x.sql:3:13", 'relation "nope" does not exist', "42P01",
+      "statement 2 of 2", "Nothing of migrations/001_x.sql was kept"]),
+    ("constraint violation",
+     {"migrations/001_x.sql": "insert into items values (1);\ninsert into items values (1);\n"},
+     1, ["migrations/001_x.sql:2:1", "duplicate key value", "23505", "DETAIL: Key (id)=(1)"]),
+    ("error inside a function body",
+     {"migrations/001_x.sql": "create table a (id int);\ncreate function f() returns int\n"
+      "language plpgsql as $$\nbegin\n    retrun 1;\nend\n$$;\n"}, 1,
+     ["migrations/001_x.sql:5:5", 'syntax error at or near "retrun"']),
+    ("runtime error inside a function",
+     {"migrations/001_x.sql": "create function g() returns int language plpgsql as $$\nbegin\n"
+      "    return 1 / 0;\nend $$;\nselect g();\n"}, 1,
+     ["migrations/001_x.sql:5:1", "division by zero", "PL/pgSQL function g() line 3 at RETURN",
+      "statement 2 of 2"]),
+    ("edited applied file", {"schema/00_base.sql": APPLIED["schema/00_base.sql"] + "-- x\n",
+                             "migrations/001_new.sql": "create table n (id int);"}, 1,
+     ["schema/00_base.sql: changed since it was applied", "storedb diff", "storedb accept"]),
+    ("out of order", {"schema/01_later.sql": "create table later (id int);"}, 0, []),
+]
+
+
+@pytest.mark.parametrize("name, files, code, expected", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(name: str, files: dict[str, str | bytes], code: int, expected: list[str],
+                   empty_dsn: str, sqldir: Callable[..., Path]) -> None:
+    root = sqldir(APPLIED)
+    assert run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root)).code == 0
+    before = snapshot(empty_dsn)
+    sqldir(files)
+    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    assert result.code == code, result.err
+    for part in expected:
+        assert part in result.err, f"{part!r} not in:\n{result.err}"
+    assert "Traceback" not in result.err
+    if code:
+        assert snapshot(empty_dsn) == before
+
+
+def test_out_of_order_file_is_refused(empty_dsn: str, sqldir: Callable[..., Path]) -> None:
+    root = sqldir({"migrations/001_a.sql": "create table a (id int);",
+                   "migrations/003_c.sql": "create table c (id int);"})
+    run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    before = snapshot(empty_dsn)
+    sqldir({"migrations/002_b.sql": "create table b (id int);"})
+    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    assert result.code == 1
+    assert "migrations/002_b.sql: pending, but sorts before files already applied" in result.err
+    assert "--out-of-order" in result.err
+    assert snapshot(empty_dsn) == before
+
+
+@pytest.mark.parametrize("change", ["removed", "renamed"])
+def test_removed_or_renamed_applied_file(change: str, empty_dsn: str,
+                                         sqldir: Callable[..., Path]) -> None:
+    root = sqldir({**APPLIED, "migrations/001_a.sql": "create table a (id int);"})
+    run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    before = snapshot(empty_dsn)
+    old = root / "migrations" / "001_a.sql"
+    if change == "renamed":
+        old.rename(root / "migrations" / "001_renamed.sql")
+    else:
+        old.unlink()
+    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    assert result.code == 1
+    assert "migrations/001_a.sql: applied but no longer on disk" in result.err
+    assert snapshot(empty_dsn) == before
+
+
+def test_no_transaction_file_failing_at_statement_3_of_5(empty_dsn: str,
+                                                          sqldir: Callable[..., Path]) -> None:
+    root = sqldir({"migrations/001_idx.sql":
+                   "-- storedb:no-transaction\ncreate table nt1 (id int);\n"
+                   "create index concurrently nt1_id_idx on nt1 (id);\n"
+                   "insert into missing values (1);\ncreate table nt4 (id int);\n"
+                   "create table nt5 (id int);\n"})
+    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    assert result.code == 1
+    assert "migrations/001_idx.sql:4:13" in result.err
+    assert "statements 1-2 of 5 were committed" in result.err
+    assert "still pending" in result.err
+    assert "nt1" in tables(empty_dsn) and "nt4" not in tables(empty_dsn)
+    assert history(empty_dsn) == []
+
+
+def test_statement_lock_timeout_names_the_holder(empty_dsn: str, sqldir: Callable[..., Path]
+                                                 ) -> None:
+    root = sqldir(APPLIED)
+    run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    before = snapshot(empty_dsn)
+    sqldir({"migrations/001_alter.sql": "alter table items add column name text;\n"})
+    with psycopg.connect(empty_dsn, application_name="report-job") as blocker:
+        blocker.execute("lock table items in access share mode")  # a long read transaction
+        pid = blocker.info.backend_pid
+        result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root),
+                         "--statement-lock-timeout", "0.3")
+        blocker.rollback()
+    assert result.code == 1
+    assert "lock timeout" in result.err and "55P03" in result.err
+    assert f"items: AccessShareLock held by pid {pid} (report-job" in result.err
+    assert snapshot(empty_dsn) == before
+
+
+def test_wrong_password_is_not_echoed(migrated_db: psycopg.Connection[object],
+                                      sqldir: Callable[..., Path]) -> None:
+    info = migrated_db.info
+    secret = "Wrong-Pass-9781"
+    dsn = f"postgresql://{PASSWORD_USER}:{secret}@/{info.dbname}?host={info.host}&port={info.port}"
+    result = run_cli("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)))
+    assert result.code == 1
+    assert "password authentication failed" in result.err
+    assert "check the user, password and database name" in result.err
+    assert secret not in result.err + result.out
+    good = dsn.replace(secret, PASSWORD)
+    ok = run_cli("status", "--dsn", good, "--dir", str(sqldir(APPLIED)), "--json")
+    assert PASSWORD not in ok.out + ok.err
+
+
+def test_unreachable_server_with_and_without_wait(tmp_path: Path, sqldir: Callable[..., Path]
+                                                  ) -> None:
+    dsn = f"host={tmp_path} port=5999 user=postgres dbname=x password=Sekret-77"
+    started = time.monotonic()
+    fast = run_cli("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)))
+    fast_time = time.monotonic() - started
+    assert fast.code == 1 and "cannot connect" in fast.err and "--wait" in fast.err
+    started = time.monotonic()
+    slow = run_cli("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)), "--wait", "1.5")
+    assert slow.code == 1 and "after waiting 1.5s" in slow.err
+    assert time.monotonic() - started >= 1.5 > fast_time - 0.5
+    assert "Sekret-77" not in fast.err + slow.err
+
+
+def test_usage_errors_exit_2(empty_dsn: str, sqldir: Callable[..., Path], tmp_path: Path) -> None:
+    root = sqldir(APPLIED)
+    cases = [
+        (["migrate", "--dsn", empty_dsn, "--dir", str(root), "--target", "migrations/9_x.sql"],
+         "no such file"),
+        (["migrate", "--dsn", empty_dsn, "--dir", str(root), "--sql"], "--sql goes with"),
+        (["migrate", "--dsn", empty_dsn, "--dir", str(tmp_path / "nope")], "does not exist"),
+        (["migrate", "--no-such-option"], "No such option"),
+    ]
+    for args, message in cases:
+        result = run_cli(*args)
+        assert result.code == 2, (args, result.err)
+        assert message in result.err
+    assert history(empty_dsn) == []
+
+
+def test_json_error_on_failure(empty_dsn: str, sqldir: Callable[..., Path]) -> None:
+    root = sqldir({"migrations/001_x.sql": "create table a (id int);\nselect * from nope;\n"})
+    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root), "--json")
+    assert result.code == 1
+    error = json.loads(result.out)["error"]
+    assert error["file"] == "migrations/001_x.sql"
+    assert (error["line"], error["column"], error["sqlstate"]) == (2, 15, "42P01")
+    assert 'relation "nope" does not exist' in error["message"]
