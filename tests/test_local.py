@@ -1,0 +1,47 @@
+"""The embedded default: with no DSN, storedb starts and reuses its own local cluster."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from storedb import local
+from tests.conftest import run_cli
+
+
+def test_local_cluster_is_created_reused_and_stopped(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    try:
+        first = run_cli("migrate", cwd=project)
+        assert first.code == 0, first.err
+        assert "using the local PostgreSQL under" in first.err
+        assert "dbname=storedb" in first.err
+        assert "applied schema/00_base.sql" in first.err
+        assert (project / ".storedb").is_dir()
+        url = run_cli("local", "url", cwd=project)
+        assert url.code == 0 and url.out.startswith("postgresql://postgres@/storedb?host=")
+        assert run_cli("local", "status", cwd=project).out.startswith("running")
+        assert run_cli("local", "stop", cwd=project).out.strip() == "stopped"
+        assert run_cli("local", "status", cwd=project).out.startswith("stopped")
+        again = run_cli("migrate", cwd=project)  # restarts the same cluster: data kept
+        assert again.code == 0 and "up to date" in again.out
+        check = run_cli("check", cwd=project)
+        assert check.code == 0
+    finally:
+        cluster = local.locate(project / ".storedb")
+        local.stop(project / ".storedb")
+        if cluster.home != cluster.root:
+            shutil.rmtree(cluster.home, ignore_errors=True)
+
+
+def test_missing_binaries_say_what_to_install(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(local.glob, "glob", lambda _pattern: [])
+    with pytest.raises(local.LocalClusterError) as err:
+        local.find_bindir()
+    assert "apt-get install postgresql" in str(err.value)
+    assert "--dsn" in str(err.value)
