@@ -218,10 +218,24 @@ def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
     sys.exit(EXIT_OK if result.ok else EXIT_WORK)
 
 
+def _json_flag(func: F) -> F:
+    """--json for commands that touch no database."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        click.get_current_context().meta["storedb.json"] = kwargs.get("as_json", False)
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 @main.command()
 @click.argument("name")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path))
-def new(name: str, directory: Path | None) -> None:
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="SQL root (default as for every command).")
+@_json_flag
+def new(name: str, directory: Path | None, as_json: bool) -> None:
     """Create migrations/NNN_NAME.sql with the next free number and a header template."""
     from .files import next_migration_name, resolve_directory
     from .template import header
@@ -232,7 +246,7 @@ def new(name: str, directory: Path | None) -> None:
     filename = next_migration_name((p.name for p in folder.iterdir()), name)
     path = folder / filename
     path.write_text(header(f"migrations/{filename}"))
-    click.echo(str(path))
+    _emit(as_json, {"created": str(path)}, str(path))
 
 
 @main.command()
@@ -292,26 +306,32 @@ def local() -> None:
 
 
 @local.command("url")
-def local_url() -> None:
+@_json_flag
+def local_url(as_json: bool) -> None:
     """Start the local cluster if needed and print its URL."""
     from .local import ensure_running
 
-    click.echo(ensure_running().url())
+    cluster = ensure_running()
+    _emit(as_json, {"url": cluster.url(), "dsn": cluster.dsn}, cluster.url())
 
 
 @local.command("status")
-def local_status() -> None:
+@_json_flag
+def local_status(as_json: bool) -> None:
     """Say whether the local cluster runs, and where."""
     from .local import is_running, locate
 
     cluster = locate()
     state = "running" if is_running(cluster) else "stopped"
-    click.echo(f"{state}: {cluster.home} ({cluster.url()})")
+    _emit(as_json, {"state": state, "home": str(cluster.home), "url": cluster.url()},
+          f"{state}: {cluster.home} ({cluster.url()})")
 
 
 @local.command("stop")
-def local_stop() -> None:
+@_json_flag
+def local_stop(as_json: bool) -> None:
     """Stop the local cluster (its data is kept)."""
     from .local import stop
 
-    click.echo("stopped" if stop() else "not running")
+    stopped = stop()
+    _emit(as_json, {"stopped": stopped}, "stopped" if stopped else "not running")

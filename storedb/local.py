@@ -165,13 +165,31 @@ def is_running(cluster: LocalCluster) -> bool:
 def ensure_running(root: Path | None = None, *, dbname: str = DBNAME) -> LocalCluster:
     """Create (first time) and start the local cluster, and its database; return it."""
     cluster = locate(root)
+    if _already_up(cluster, dbname):
+        return cluster
     with _exclusive(cluster.root):
         if cluster.home != cluster.root:
             (cluster.root / "location").write_text(f"{cluster.home}\n")
         if not is_running(cluster):
             _init_and_start(cluster)
         _ensure_database(cluster, dbname)
+        (cluster.home / f".database-{dbname}").touch()
     return cluster
+
+
+def _already_up(cluster: LocalCluster, dbname: str) -> bool:
+    """The quick path of every command: the postmaster lives and the database was made.
+
+    It avoids running pg_ctl (and a lock) on each invocation; when anything
+    looks off, the slow path checks properly.
+    """
+    try:
+        pid = int((cluster.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return (cluster.socket_dir / f".s.PGSQL.{PORT}").exists() and (
+        cluster.home / f".database-{dbname}").exists()
 
 
 def _init_and_start(cluster: LocalCluster) -> None:

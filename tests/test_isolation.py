@@ -273,6 +273,7 @@ def test_public_cannot_execute_security_definer_functions(su, app_dsn):
             if owner != "storedb_definer" or public or not app] == []
 
     outsider = f"outsider_{uuid.uuid4().hex[:8]}"
+    su.commit()
     su.autocommit = True
     su.execute(f"create role {outsider} login")
     try:
@@ -306,6 +307,7 @@ def test_handle_lookup_as_app_uses_the_index(su, app):
     """)
     su.commit()
     su.execute("analyze tenants, products")
+    su.commit()  # statistics become visible to other sessions at commit
     store = uuid.UUID("00000000-0000-4000-8000-000000000008")
     with storedb.tenant_scope(app, store) as conn:
         plan = "\n".join(r[0] for r in conn.execute(
