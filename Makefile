@@ -27,7 +27,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy storedb
 
-test: lint
+test: lint typecheck
 	$(BIN)/python -m pytest
 
 bench: install

@@ -25,7 +25,8 @@ def render() -> str:
         for name in sorted(group.commands):
             command = group.commands[name]
             args = [*prefix, name]
-            text = runner.invoke(main, [*args, "--help"], terminal_width=100).output
+            text = runner.invoke(main, [*args, "--help"], prog_name="storedb",
+                                 terminal_width=100).output
             parts.append(f"### `storedb {' '.join(args)}`\n\n```text\n{text.rstrip()}\n```\n")
             if isinstance(command, click.Group):
                 walk(command, args)

@@ -13,14 +13,14 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from .errors import ConnectError
 
 if TYPE_CHECKING:
     import psycopg
 
-Database = Union[str, "psycopg.Connection[object]"]
+Database = Union[str, "psycopg.Connection[Any]"]
 
 log = logging.getLogger("storedb")
 
@@ -48,7 +48,7 @@ def env_dsn() -> str | None:
 
 
 def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
-            ) -> psycopg.Connection[object]:
+            ) -> psycopg.Connection[Any]:
     """Open an autocommit connection, retrying for up to ``wait`` seconds.
 
     Containers start out of order, so a server that is still starting (or not
@@ -61,7 +61,7 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
     delay = 0.1
     while True:
         try:
-            conn: psycopg.Connection[object] = psycopg.connect(
+            conn: psycopg.Connection[Any] = psycopg.connect(
                 dsn, autocommit=True, application_name=application_name,
                 connect_timeout=max(2, min(10, int(wait) or 10)))
             return conn
@@ -84,7 +84,7 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
 
 
 @contextlib.contextmanager
-def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[object]]:
+def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection for the runner, whatever ``db`` is.
 
     A string is connected (and closed afterwards).  An idle connection is
@@ -118,7 +118,7 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[o
         sibling.close()
 
 
-def conninfo_of(conn: psycopg.Connection[object]) -> str:
+def conninfo_of(conn: psycopg.Connection[Any]) -> str:
     """The full conninfo of an open connection, password included (never logged)."""
     from psycopg.conninfo import make_conninfo
 

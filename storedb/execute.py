@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import history
 from .errors import MigrationFailed
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import psycopg
 
 
-def _run(conn: psycopg.Connection[object], sql: str) -> None:
+def _run(conn: psycopg.Connection[Any], sql: str) -> None:
     """One simple-protocol query; PostgreSQL errors become psycopg exceptions."""
     from psycopg import errors, pq
 
@@ -35,7 +35,7 @@ def _run(conn: psycopg.Connection[object], sql: str) -> None:
         raise errors.error_from_result(result, encoding="utf-8")
 
 
-def apply_file(conn: psycopg.Connection[object], file: MigrationFile,
+def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
                statements: Sequence[Statement], *, statement_lock_timeout: float,
                durable: bool = True) -> int:
     """Apply ``file`` and record it; return its duration in ms.
@@ -46,6 +46,7 @@ def apply_file(conn: psycopg.Connection[object], file: MigrationFile,
     server crash can only lose whole files together with their history rows.
     """
     import psycopg
+    from psycopg import pq
 
     timeout_ms = int(statement_lock_timeout * 1000)
     started = time.perf_counter()
@@ -64,8 +65,8 @@ def apply_file(conn: psycopg.Connection[object], file: MigrationFile,
                                           file.text, "applied"))
             _run(conn, "commit")
         except psycopg.Error as exc:
-            if conn.pgconn.transaction_status != 0:  # not IDLE: roll our transaction back
-                _run(conn, "rollback") if not conn.broken else None
+            if not conn.broken and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                _run(conn, "rollback")
             raise failure(conn, file, statements, done, exc, committed=0) from exc
         return duration
     _run(conn, f"set lock_timeout = {timeout_ms}")
@@ -85,7 +86,7 @@ def apply_file(conn: psycopg.Connection[object], file: MigrationFile,
     return duration
 
 
-def failure(conn: psycopg.Connection[object], file: MigrationFile,
+def failure(conn: psycopg.Connection[Any], file: MigrationFile,
             statements: Sequence[Statement], done: int, exc: Exception, *, committed: int
             ) -> MigrationFailed:
     """Turn a psycopg error into a message a DBA can act on: FILE:LINE:COL and every field."""
@@ -152,7 +153,7 @@ def relations_in(statement: str) -> list[str]:
     return sorted(set(names)) or [json.dumps(statement[:40])]
 
 
-def lock_holders(conn: psycopg.Connection[object], statement: str) -> str:
+def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
     """Which backends hold locks on the relations a timed-out statement needed."""
     names = relations_in(statement)
     rows = conn.execute(

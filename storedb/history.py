@@ -7,7 +7,7 @@ every run, acceptance and baseline, so the history can be audited later.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .plan import AppliedMigration
 
@@ -60,7 +60,7 @@ from public.schema_migrations
 """
 
 
-def history_digest(conn: psycopg.Connection[object]) -> str | None:
+def history_digest(conn: psycopg.Connection[Any]) -> str | None:
     """The history's digest, or None when there is no history table yet."""
     import psycopg
 
@@ -71,7 +71,7 @@ def history_digest(conn: psycopg.Connection[object]) -> str | None:
     return row[0] if row else None
 
 
-def ensure(conn: psycopg.Connection[object]) -> None:
+def ensure(conn: psycopg.Connection[Any]) -> None:
     """Create the history tables if missing; call with the runner lock held."""
     exists = conn.execute("select to_regclass('public.schema_migrations_log') is not null"
                           ).fetchone()
@@ -79,7 +79,7 @@ def ensure(conn: psycopg.Connection[object]) -> None:
         conn.execute(DDL)
 
 
-def read(conn: psycopg.Connection[object]) -> list[AppliedMigration]:
+def read(conn: psycopg.Connection[Any]) -> list[AppliedMigration]:
     if history_exists(conn) is False:
         return []
     rows = conn.execute(
@@ -89,12 +89,12 @@ def read(conn: psycopg.Connection[object]) -> list[AppliedMigration]:
     return [AppliedMigration(*r) for r in rows]
 
 
-def history_exists(conn: psycopg.Connection[object]) -> bool:
+def history_exists(conn: psycopg.Connection[Any]) -> bool:
     row = conn.execute("select to_regclass('public.schema_migrations') is not null").fetchone()
     return bool(row and row[0])
 
 
-def sql_as_applied(conn: psycopg.Connection[object], filename: str) -> str | None:
+def sql_as_applied(conn: psycopg.Connection[Any], filename: str) -> str | None:
     if not history_exists(conn):
         return None
     row = conn.execute("select sql_text from public.schema_migrations where filename = %s",

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import LockTimeout
 
@@ -36,7 +36,7 @@ where l.locktype = 'advisory' and l.granted and l.database = (
 """
 
 
-def describe_holder(conn: psycopg.Connection[object]) -> str:
+def describe_holder(conn: psycopg.Connection[Any]) -> str:
     """Who holds the runner lock, as 'pid 123 (storedb, user app, connected since ...)'."""
     row = conn.execute(_HOLDER, {"key": LOCK_KEY}).fetchone()
     if row is None:
@@ -46,7 +46,7 @@ def describe_holder(conn: psycopg.Connection[object]) -> str:
 
 
 @contextlib.contextmanager
-def runner_lock(conn: psycopg.Connection[object], *, timeout: float,
+def runner_lock(conn: psycopg.Connection[Any], *, timeout: float,
                 done: Callable[[], bool] | None = None) -> Iterator[bool]:
     """Hold the runner lock for the block; yield False if ``done()`` says no lock is needed.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import history
 from .connection import Database, resolve, session
@@ -18,7 +19,10 @@ from .files import MigrationFile, directory_digest, load_directory, resolve_dire
 from .lock import runner_lock
 from .plan import Plan, make_plan, refuse_drift
 from .results import AppliedFile, CheckResult, MigrateResult, StatusResult
-from .statements import split
+from .statements import Statement, split
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("storedb")
 
@@ -82,14 +86,14 @@ def check(db: Database | None = None, *, directory: Directory = None, wait: floa
     return CheckResult(ok=not problems, problems=problems, out_of_order=plan.out_of_order)
 
 
-def _plan(conn: object, files: list[MigrationFile], target: str | None, out_of_order: bool
-          ) -> Plan:
-    plan = make_plan(files, history.read(conn), target=target)  # type: ignore[arg-type]
+def _plan(conn: psycopg.Connection[Any], files: list[MigrationFile], target: str | None,
+          out_of_order: bool) -> Plan:
+    plan = make_plan(files, history.read(conn), target=target)
     refuse_drift(plan, allow_out_of_order=out_of_order)
     return plan
 
 
-def _script(parsed: list[tuple[MigrationFile, list]], lock_timeout: float) -> str:  # type: ignore[type-arg]
+def _script(parsed: list[tuple[MigrationFile, list[Statement]]], lock_timeout: float) -> str:
     """The SQL a run would send, file by file, as a reviewable script."""
     out = []
     for f, statements in parsed:

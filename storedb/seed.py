@@ -45,6 +45,6 @@ def seed(db: Database | None = None, *, directory: Directory = None, force: bool
             mark_environment(conn, "development")
         for path in files:
             with conn.transaction():
-                conn.execute(path.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+                conn.execute(path.read_text(encoding="utf-8"))
             conn.execute(history.LOG, ("seed", f"seed/{path.name}", None, "applied"))
     return [f"seed/{p.name}" for p in files]

@@ -29,9 +29,13 @@ order by 2
 
 _POLICIES = """
 select polrelid, polname, polcmd, pg_get_expr(polqual, polrelid),
-       pg_get_expr(polwithcheck, polrelid)
+       pg_get_expr(polwithcheck, polrelid), polpermissive
 from pg_policy
 """
+
+#: The isolation condition exactly as pg_get_expr() prints it.  Anything looser
+#: (``... or true``, another column) does not isolate stores.
+ISOLATION = "({column} = get_current_store_id())"
 
 _KEYS = """
 select conrelid, conname, contype, conkey, confrelid, confkey
@@ -54,6 +58,36 @@ where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
   and not exists (select from unnest(p.proconfig) c where c like 'search_path=%')
 order by 1
 """
+
+
+def _policy_problems(name: str, oid: int, column: str, policies: list[Any]
+                     ) -> list[tuple[str, str, str]]:
+    """What is wrong with a tenant table's policies: (rule, message, fix) each.
+
+    Permissive policies are OR-ed, so besides the one isolation policy no other
+    permissive policy may exist: ``using (true)`` next to it would show every
+    store's rows.  Restrictive policies only narrow access and are allowed.
+    """
+    want = ISOLATION.format(column=column)
+    mine = [p for p in policies if p[0] == oid]
+    good = [p for p in mine if p[2] == "*" and p[5] and p[3] == want and p[4] in (None, want)]
+    problems = []
+    if not good:
+        problems.append((
+            "policy", f"no policy for all commands on {column} = get_current_store_id()",
+            f"create policy {name.split('.')[-1]}_store_isolation on {name} using "
+            f"({column} = get_current_store_id()) with check ({column} = "
+            "get_current_store_id());"))
+    for p in mine:
+        if "select" in f"{p[3]} {p[4]}".lower():
+            problems.append(("policy", f"policy {p[1]} uses a sub-select (blocks distribution)",
+                             f"compare {column} with get_current_store_id() directly"))
+        elif p[5] and p not in good:
+            problems.append((
+                "policy", f"permissive policy {p[1]} is OR-ed with the isolation policy and "
+                "can expose other stores' rows",
+                f"drop policy {p[1]} on {name}; (or recreate it 'as restrictive')"))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -107,19 +141,8 @@ def audit(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
             bad("rls", f"row level security is not {missing}",
                 f"alter table {name} enable row level security; "
                 f"alter table {name} force row level security;")
-        mine = [p for p in policies if p[0] == oid]
-        good = [p for p in mine if p[2] == "*" and "get_current_store_id()" in (p[3] or "")
-                and "store_id" in (p[3] or "")
-                and (p[4] is None or "get_current_store_id()" in p[4])]
-        if not good:
-            bad("policy", "no policy for all commands on store_id = get_current_store_id()",
-                f"create policy {name.split('.')[-1]}_store_isolation on {name} using "
-                "(store_id = get_current_store_id()) with check (store_id = "
-                "get_current_store_id());")
-        for p in mine:
-            if "select" in f"{p[3]} {p[4]}".lower():
-                bad("policy", f"policy {p[1]} uses a sub-select (blocks distribution)",
-                    "compare store_id with get_current_store_id() directly")
+        for rule, message, fix in _policy_problems(name, oid, "store_id", policies):
+            bad(rule, message, fix)
         for rel, conname, contype, conkey, frel, fkey in keys:
             if rel != oid:
                 continue
@@ -147,6 +170,9 @@ def audit(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
         found.append(Violation("tenants", "rls", "row level security on tenants is not enabled "
                                "and forced", "alter table tenants enable row level security; "
                                "alter table tenants force row level security;"))
+    if tenants is not None:
+        for rule, message, fix in _policy_problems("tenants", tenants[0], "id", policies):
+            found.append(Violation("tenants", rule, message, fix))
     for function in definers:
         found.append(Violation(function, "search-path", "SECURITY DEFINER function does not pin "
                                "search_path (a caller could shadow the objects it uses)",

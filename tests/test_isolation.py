@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 import storedb
+from storedb.seed import seed as load_seed  # storedb.seed is the module once it is imported
 
 STORE_A = uuid.UUID("5eed0001-0000-4000-8000-000000000000")
 STORE_B = uuid.UUID("5eed0002-0000-4000-8000-000000000000")
@@ -65,7 +66,7 @@ def su(migrated_db: psycopg.Connection) -> psycopg.Connection:
 @pytest.fixture
 def seeded(su: psycopg.Connection, owner_dsn: str) -> list[str]:
     """The demo seed (stores A and B among them); returns every tenant table."""
-    storedb.seed(owner_dsn, force=True)
+    load_seed(owner_dsn, force=True)
     found = [r[0] for r in su.execute(TENANT_TABLES_SQL)]
     assert set(found) >= KNOWN_TENANT_TABLES
     digests(su, found, STORE_A)  # asserts: every table has rows of A ...

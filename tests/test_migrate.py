@@ -175,3 +175,17 @@ def test_history_edited_by_hand_is_noticed(empty_dsn: str, sqldir: Callable[...,
         conn.execute("delete from schema_migrations")
     result = storedb.migrate(empty_dsn, directory=root)  # the fast path cannot go stale
     assert [a.file for a in result.applied] == ["migrations/001_a.sql"]
+
+
+def test_migrate_many_from_the_library(empty_dsn: str, sqldir: Callable[..., Path],
+                                       tmp_path: Path) -> None:
+    root = sqldir(BASE)
+    bad = f"host={tmp_path} port=5997 user=postgres dbname=none"
+    seen: list[str] = []
+    result = storedb.migrate_many([empty_dsn, bad], jobs=2, directory=root,
+                                  on_done=lambda item: seen.append(item.dsn))
+    assert not result.ok
+    assert [i.ok for i in result.items] == [True, False]  # in the order given
+    assert isinstance(result.items[1].error, storedb.ConnectError)
+    assert sorted(seen) == sorted([empty_dsn, bad])
+    assert len(result.items[0].result.applied) == 2  # type: ignore[union-attr]

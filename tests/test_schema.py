@@ -260,7 +260,8 @@ def plan_of(conn: psycopg.Connection, sql: str, params: tuple[object, ...]) -> s
 
 
 def test_store_pages_use_their_indexes(su):
-    su.execute("select set_config('session_replication_role', 'replica', true)")  # bulk: no triggers
+    # bulk rows: triggers (audit, numbering) off for this transaction
+    su.execute("select set_config('session_replication_role', 'replica', true)")
     su.execute("""
         insert into tenants (id, subdomain, name)
         select ('00000000-0000-4000-8000-' || lpad(s::text, 12, '0'))::uuid, 'bulk-' || s, 'Bulk'

@@ -1,0 +1,174 @@
+"""``storedb check --tenancy``: the catalog audit of the tenant-table rules.
+
+Our own schema must pass; a migration that breaks the rules must be caught,
+with the table, the rule and the fix named, by exit code 3.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import storedb
+
+from .conftest import SQL_DIR, run_cli
+
+BROKEN = """\
+-- A wishlist feature written without reading the tenant-table rules.
+
+-- 1. store_id, but no RLS, no policy, a global primary key and a global unique index
+create table wishlists (
+  id       uuid not null default gen_random_uuid(),
+  store_id uuid not null references tenants (id) on delete cascade,
+  name     text not null,
+  constraint wishlists_pkey primary key (id)
+);
+create unique index wishlists_name_key on wishlists (name);
+
+-- 2. nullable store_id, a foreign key to another tenant table without store_id,
+--    RLS enabled but not forced, a policy with a sub-select
+create table wishlist_items (
+  store_id    uuid references tenants (id) on delete cascade,
+  id          uuid not null default gen_random_uuid(),
+  wishlist_id uuid not null references wishlists (id),
+  constraint wishlist_items_store_id_id_key unique (store_id, id)  -- a pkey would set not null
+);
+alter table wishlist_items enable row level security;
+create policy wishlist_items_store_isolation on wishlist_items
+  using (store_id in (select id from tenants where id = get_current_store_id()));
+
+-- 3. a platform helper that bypasses RLS but does not pin search_path
+create function count_wishlists() returns bigint
+  language sql security definer
+as $$ select count(*) from wishlists $$;
+
+-- 4. isolated, but a second permissive policy is OR-ed with it (support staff
+--    "just reading"): every store's rows become visible
+create table wishlist_notes (
+  store_id uuid not null references tenants (id) on delete cascade,
+  id       uuid not null default gen_random_uuid(),
+  constraint wishlist_notes_pkey primary key (store_id, id)
+);
+alter table wishlist_notes enable row level security;
+alter table wishlist_notes force row level security;
+create policy wishlist_notes_store_isolation on wishlist_notes
+  using (store_id = get_current_store_id()) with check (store_id = get_current_store_id());
+create policy wishlist_notes_support on wishlist_notes for select using (true);
+-- and a "looks right" policy on tenants that is not
+create policy tenants_directory on tenants for select using (id = get_current_store_id() or true);
+
+-- 5. done right: must not be reported
+create table wishlist_shares (
+  store_id   uuid not null,
+  id         uuid not null default gen_random_uuid(),
+  email      text not null,
+  constraint wishlist_shares_pkey primary key (store_id, id),
+  constraint wishlist_shares_store_id_fkey
+    foreign key (store_id) references tenants (id) on delete cascade
+);
+create unique index wishlist_shares_store_id_email_key on wishlist_shares (store_id, email);
+alter table wishlist_shares enable row level security;
+alter table wishlist_shares force row level security;
+create policy wishlist_shares_store_isolation on wishlist_shares
+  using (store_id = get_current_store_id()) with check (store_id = get_current_store_id());
+"""
+
+EXPECTED = {
+    ("public.wishlists", "rls"),
+    ("public.wishlists", "policy"),
+    ("public.wishlists", "keys"),          # primary key and unique index without store_id
+    ("public.wishlists", "index"),         # nothing leads with store_id
+    ("public.wishlist_items", "not-null"),
+    ("public.wishlist_items", "rls"),      # enabled, not forced
+    ("public.wishlist_items", "policy"),   # no with-check for all, and a sub-select
+    ("public.wishlist_items", "foreign-keys"),
+    ("public.wishlist_notes", "policy"),  # the OR-ed permissive policy
+    ("tenants", "policy"),
+    ("count_wishlists()", "search-path"),
+}
+
+
+@pytest.fixture
+def broken_dsn(owner_dsn: str, sqldir) -> str:
+    """The shipped SQL plus migrations/005_broken.sql, migrated by the owner."""
+    files: dict[str, str | bytes] = {
+        str(p.relative_to(SQL_DIR)): p.read_bytes()
+        for p in SQL_DIR.rglob("*.sql") if p.parent.name in ("schema", "migrations")}
+    files["migrations/005_broken.sql"] = BROKEN
+    root: Path = sqldir(files)
+    result = storedb.migrate(owner_dsn, directory=root)
+    assert [a.file for a in result.applied] == ["migrations/005_broken.sql"]
+    return owner_dsn
+
+
+def test_shipped_schema_passes(owner_dsn):
+    result = run_cli("check", "--tenancy", "--dsn", owner_dsn)
+    assert result.code == 0, result.out + result.err
+    assert "tenancy ok" in result.out
+    checked = int(result.out.split("tenancy ok: ")[1].split()[0])
+    assert checked >= 10  # every table with store_id (audit_log, products, ... users)
+
+
+def test_broken_migration_is_reported_with_rule_and_fix(broken_dsn):
+    from storedb.tenancy import audit
+
+    report = audit(broken_dsn)
+    assert not report.ok
+    found = {(v.table, v.rule) for v in report.violations}
+    assert found == EXPECTED
+    by_rule = {(v.table, v.rule): v for v in report.violations}
+    assert "alter table public.wishlists enable row level security" in \
+        by_rule[("public.wishlists", "rls")].fix
+    assert "force row level security" in by_rule[("public.wishlist_items", "rls")].fix
+    assert "create policy wishlists_store_isolation" in \
+        by_rule[("public.wishlists", "policy")].fix
+    assert "alter column store_id set not null" in \
+        by_rule[("public.wishlist_items", "not-null")].fix
+    assert "set search_path = pg_catalog, public" in \
+        by_rule[("count_wishlists()", "search-path")].fix
+    keys = [v.message for v in report.violations if v.table == "public.wishlists"
+            and v.rule == "keys"]
+    assert any("wishlists_pkey" in m for m in keys)
+    assert any("wishlists_name_key" in m for m in keys)
+    assert not any("wishlist_shares" in v.table for v in report.violations)
+    notes = by_rule[("public.wishlist_notes", "policy")]
+    assert "wishlist_notes_support" in notes.message
+    assert notes.fix.startswith("drop policy wishlist_notes_support on public.wishlist_notes")
+    assert "tenants_directory" in by_rule[("tenants", "policy")].message
+
+
+def test_cli_exits_3_naming_table_rule_and_fix(broken_dsn):
+    result = run_cli("check", "--tenancy", "--dsn", broken_dsn)
+    assert result.code == 3, result.out + result.err
+    assert "public.wishlists: row level security is not enabled and forced" in result.out
+    assert "fix: alter table public.wishlists enable row level security;" in result.out
+    assert "public.wishlist_items: store_id is nullable" in result.out
+    assert "count_wishlists(): SECURITY DEFINER function does not pin search_path" in result.out
+    assert "wishlist_shares" not in result.out
+
+    as_json = run_cli("check", "--tenancy", "--json", "--dsn", broken_dsn)
+    assert as_json.code == 3
+    payload = json.loads(as_json.out)
+    assert payload["ok"] is False
+    assert {(v["table"], v["rule"]) for v in payload["violations"]} == EXPECTED
+    assert all(v["fix"] and v["message"] for v in payload["violations"])
+
+
+def test_cli_json_on_a_good_schema(owner_dsn):
+    result = run_cli("check", "--tenancy", "--json", "--dsn", owner_dsn)
+    assert result.code == 0, result.out + result.err
+    payload = json.loads(result.out)
+    assert payload["ok"] is True and payload["violations"] == []
+    assert payload["tables"] >= 10
+
+
+def test_tenants_table_losing_force_is_reported(owner_dsn, migrated_db):
+    migrated_db.execute("alter table tenants no force row level security")
+    migrated_db.commit()
+    from storedb.tenancy import audit
+
+    report = audit(owner_dsn)
+    assert [(v.table, v.rule) for v in report.violations] == [("tenants", "rls")]
+    assert "force row level security" in report.violations[0].fix
