@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .baseline import baseline  # eager: a module of the same name must not shadow it
 from .errors import (
     ConnectError,
     DriftError,
@@ -31,13 +32,12 @@ from .errors import (
 )
 from .results import AppliedFile, CheckResult, MigrateResult, StatusResult
 from .runner import check, migrate, status
+from .seed import seed  # eager, as baseline
 
 if TYPE_CHECKING:
-    from .baseline import baseline
     from .drift import accept, diff
     from .fleet import FleetResult, migrate_many
     from .scope import tenant_scope
-    from .seed import seed
     from .tenancy import TenancyReport
     from .tenancy import audit as check_tenancy
     from .tenants import Tenant, create_tenant, get_tenant, soft_delete_tenant
@@ -45,13 +45,11 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
-    "baseline": ("baseline", "baseline"),
     "accept": ("drift", "accept"),
     "diff": ("drift", "diff"),
     "FleetResult": ("fleet", "FleetResult"),
     "migrate_many": ("fleet", "migrate_many"),
     "tenant_scope": ("scope", "tenant_scope"),
-    "seed": ("seed", "seed"),
     "TenancyReport": ("tenancy", "TenancyReport"),
     "check_tenancy": ("tenancy", "audit"),
     "Tenant": ("tenants", "Tenant"),
