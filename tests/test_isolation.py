@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 import storedb
-from storedb.seed import seed as load_seed  # storedb.seed is the module once it is imported
+from storedb import seed as load_seed
 
 STORE_A = uuid.UUID("5eed0001-0000-4000-8000-000000000000")
 STORE_B = uuid.UUID("5eed0002-0000-4000-8000-000000000000")

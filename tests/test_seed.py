@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 import storedb
-from storedb.seed import seed as load_seed  # the function, whatever storedb.seed resolves to
+from storedb import seed as load_seed
 
 from .conftest import run_cli
 
