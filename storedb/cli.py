@@ -112,16 +112,19 @@ def main() -> None:
 @click.option("--statement-lock-timeout", type=float, default=5.0, show_default=True,
               metavar="SECONDS", help="PostgreSQL lock_timeout for migration statements, so a "
               "migration never queues behind a long transaction and blocks the app.")
+@click.option("--lock-retries", type=click.IntRange(0, 20), default=3, show_default=True,
+              help="Retry a file whose lock wait timed out, after 1, 2, 4... seconds.")
 def migrate(dsn: tuple[str, ...], directory: Path | None, as_json: bool, wait: float,
             dsn_file: Path | None, jobs: int, dry_run: bool,
             show_sql: bool, target: str | None, out_of_order: bool, lock_timeout: float,
-            statement_lock_timeout: float) -> None:
+            statement_lock_timeout: float, lock_retries: int) -> None:
     """Apply pending migration files, each atomically with its history row."""
     if show_sql and not dry_run:
         raise UsageError("--sql goes with --dry-run (it prints the SQL instead of running it).")
     options: dict[str, Any] = dict(directory=directory, target=target, out_of_order=out_of_order,
                                    dry_run=dry_run, sql=show_sql, lock_timeout=lock_timeout,
-                                   statement_lock_timeout=statement_lock_timeout, wait=wait)
+                                   statement_lock_timeout=statement_lock_timeout,
+                                   lock_retries=lock_retries, wait=wait)
     dsns = _fleet_dsns(dsn, dsn_file)
     if len(dsns) > 1 or dsn_file:
         _migrate_fleet(dsns, jobs, as_json, options)

@@ -10,6 +10,7 @@ once every statement has succeeded.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Sequence
@@ -22,6 +23,32 @@ from .statements import Statement, position
 
 if TYPE_CHECKING:
     import psycopg
+
+log = logging.getLogger("storedb")
+
+
+def apply_with_retries(conn: psycopg.Connection[Any], file: MigrationFile,
+                       statements: Sequence[Statement], *, statement_lock_timeout: float,
+                       lock_retries: int, durable: bool = True) -> int:
+    """:func:`apply_file`, tried again when a lock wait timed out (as GitLab does).
+
+    A short ``lock_timeout`` keeps a migration from blocking the application;
+    retrying after a pause gives a busy table a chance to become free without
+    a human re-running the deploy.  Only transactional files are retried: a
+    lock timeout rolled everything of them back.
+    """
+    for attempt in range(lock_retries + 1):
+        try:
+            return apply_file(conn, file, statements,
+                              statement_lock_timeout=statement_lock_timeout, durable=durable)
+        except MigrationFailed as exc:
+            if exc.sqlstate != "55P03" or not file.transactional or attempt == lock_retries:
+                raise
+            pause = min(2.0 ** attempt, 30.0)
+            log.warning("%s: a lock wait timed out (attempt %d of %d); retrying in %gs",
+                        file.name, attempt + 1, lock_retries + 1, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 def _run(conn: psycopg.Connection[Any], sql: str) -> None:

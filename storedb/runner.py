@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import history
 from .connection import Database, resolve, session
-from .execute import apply_file
+from .execute import apply_with_retries
 from .files import MigrationFile, directory_digest, load_directory, resolve_directory
 from .lock import runner_lock
 from .plan import Plan, make_plan, refuse_drift
@@ -32,8 +32,8 @@ Directory = str | os.PathLike[str] | None
 def migrate(db: Database | None = None, *, directory: Directory = None,
             target: str | None = None, out_of_order: bool = False, dry_run: bool = False,
             sql: bool = False, lock_timeout: float = 60.0, statement_lock_timeout: float = 5.0,
-            wait: float = 0.0, on_applied: Callable[[AppliedFile], None] | None = None,
-            ) -> MigrateResult:
+            lock_retries: int = 3, wait: float = 0.0,
+            on_applied: Callable[[AppliedFile], None] | None = None) -> MigrateResult:
     """Apply every pending file, in order, each atomically with its history row."""
     files = load_directory(resolve_directory(directory))
     digest = directory_digest((f.name, f.checksum) for f in files)
@@ -55,8 +55,9 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
             parsed = [(f, split(f)) for f in plan.pending]  # every file checked before any runs
             applied = []
             for i, (f, statements) in enumerate(parsed):
-                ms = apply_file(conn, f, statements, statement_lock_timeout=statement_lock_timeout,
-                                durable=i == len(parsed) - 1)
+                ms = apply_with_retries(conn, f, statements, lock_retries=lock_retries,
+                                        statement_lock_timeout=statement_lock_timeout,
+                                        durable=i == len(parsed) - 1)
                 applied.append(AppliedFile(f.name, ms, len(statements)))
                 log.info("applied %s in %d ms", f.name, ms)
                 if on_applied:

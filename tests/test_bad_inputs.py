@@ -147,7 +147,7 @@ def test_statement_lock_timeout_names_the_holder(empty_dsn: str, sqldir: Callabl
         blocker.execute("lock table items in access share mode")  # a long read transaction
         pid = blocker.info.backend_pid
         result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root),
-                         "--statement-lock-timeout", "0.3")
+                         "--statement-lock-timeout", "0.3", "--lock-retries", "0")
         blocker.rollback()
     assert result.code == 1
     assert "lock timeout" in result.err and "55P03" in result.err
@@ -208,3 +208,22 @@ def test_json_error_on_failure(empty_dsn: str, sqldir: Callable[..., Path]) -> N
     assert error["file"] == "migrations/001_x.sql"
     assert (error["line"], error["column"], error["sqlstate"]) == (2, 15, "42P01")
     assert 'relation "nope" does not exist' in error["message"]
+
+
+def test_lock_timeout_is_retried_until_the_table_is_free(empty_dsn: str,
+                                                         sqldir: Callable[..., Path]) -> None:
+    import threading
+
+    root = sqldir(APPLIED)
+    run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    sqldir({"migrations/001_alter.sql": "alter table items add column name text;\n"})
+    with psycopg.connect(empty_dsn) as blocker:
+        blocker.execute("lock table items in access share mode")
+        release = threading.Timer(1.0, blocker.rollback)
+        release.start()
+        result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root),
+                         "--statement-lock-timeout", "0.3", "--lock-retries", "4")
+        release.join()
+    assert result.code == 0, result.err
+    assert "a lock wait timed out (attempt 1 of 5); retrying in 1s" in result.err
+    assert "migrations/001_alter.sql" in [h[0] for h in history(empty_dsn)]
