@@ -6,7 +6,18 @@ import time
 from pathlib import Path
 
 import corpus
-from common import PYTHON, QUICK, SHIPPED, Cluster, applied_count, median, run, storedb_files, table, verdict
+from common import (
+    PYTHON,
+    QUICK,
+    SHIPPED,
+    Cluster,
+    applied_count,
+    median,
+    run,
+    storedb_files,
+    table,
+    verdict,
+)
 
 import storedb
 
@@ -52,7 +63,8 @@ def run_bench(c: Cluster, work: Path, results: dict[str, object]) -> list[str]:
                       "library_vs_psql": lib_ratio, "process_minus_psql_s": proc_extra,
                       "target_library": lib_ratio <= 1.05, "target_process": proc_extra <= 0.25}
         rows.append([label, f"{m['psql'] * 1000:.0f}", f"{m['library'] * 1000:.0f}",
-                     f"{m['process'] * 1000:.0f}", f"{lib_ratio:.2f}× ({verdict(lib_ratio <= 1.05)})",
+                     f"{m['process'] * 1000:.0f}",
+                     f"{lib_ratio:.2f}× ({verdict(lib_ratio <= 1.05)})",
                      f"{proc_extra * 1000:+.0f} ms ({verdict(proc_extra <= 0.25)})"])
     results["apply"] = out
     return [table(f"1. Apply from empty (median of {reps}, fresh database each, ms)",

@@ -21,7 +21,7 @@ from common import PYTHON, QUICK, SHIPPED, Cluster, median, table, verdict
 def _worker(dsn: str, directory: str, barrier: Any, queue: Any) -> None:
     import storedb
 
-    barrier.wait()
+    barrier.wait(timeout=120)
     start = time.monotonic()
     try:
         result = storedb.migrate(dsn, directory=directory)
@@ -39,7 +39,7 @@ def _once(c: Cluster, n: int) -> tuple[float, int, int, int, list[str]]:
                  for _ in range(n)]
         for p in procs:
             p.start()
-        barrier.wait()
+        barrier.wait(timeout=120)
         released = time.monotonic()
         got = [queue.get(timeout=120) for _ in range(n)]
         for p in procs:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,23 +28,69 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WORK = 0, 1, 2, 3
 
 
-class _Group(click.Group):
-    """Turns storedb errors into clean messages (or JSON) and exit codes."""
+class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
+    """A finite, non-negative number of seconds (nan and inf are typos, not timeouts)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    name = "SECONDS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> float:
         try:
-            return super().invoke(ctx)
-        except Error as exc:
-            as_json = _wants_json(ctx)
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r} must be a finite number of seconds >= 0", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds()
+
+
+class _Group(click.Group):
+    """The one place where failures become messages (or JSON) and exit codes.
+
+    With ``--json`` anywhere on the line, even a usage error prints one JSON
+    object on stdout.  A Python traceback is shown only for a bug in storedb
+    itself, and only with STOREDB_DEBUG=1.
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = "--json" in argv
+
+        def fail(kind: str, message: str, code: int, payload: dict[str, Any] | None = None
+                 ) -> None:
             if as_json:
-                click.echo(json.dumps({"error": exc.to_json()}, default=str))
+                click.echo(json.dumps({"error": payload or {"type": kind, "message": message}},
+                                      default=str))
             else:
-                click.echo(f"storedb: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+                click.echo(f"storedb: {'error: ' if code != 130 else ''}{message}", err=True)
+            sys.exit(code)
 
-
-def _wants_json(ctx: click.Context) -> bool:
-    return bool(ctx.meta.get("storedb.json"))
+        try:
+            code = super().main(argv, prog_name=prog_name or "storedb", complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except Error as exc:
+            fail(type(exc).__name__, str(exc), exc.exit_code, exc.to_json())
+        except click.ClickException as exc:
+            if not as_json:
+                exc.show()
+                sys.exit(exc.exit_code)
+            fail("UsageError", exc.format_message(), exc.exit_code)
+        except (KeyboardInterrupt, click.Abort):
+            fail("Interrupted", "interrupted: the file being applied was rolled back (a "
+                 "no-transaction file keeps the statements it had committed); files applied "
+                 "before it stay. Run migrate again to continue.", 130)
+        except Exception as exc:
+            if os.environ.get("STOREDB_DEBUG"):
+                raise
+            fail("InternalError", f"internal error ({type(exc).__name__}: {exc}). This is a bug "
+                 "in storedb; run again with STOREDB_DEBUG=1 for the traceback and report it.", 1)
+        if not standalone_mode:
+            return code
+        sys.exit(code or 0)
 
 
 def _setup_logging(quiet: bool) -> None:
@@ -64,12 +112,11 @@ def common(func: F) -> F:
                   help="SQL root holding schema/ and migrations/. Default: $STOREDB_DIR, else "
                   "./infra/db, else the SQL shipped with storedb.")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-    @click.option("--wait", type=float, default=0.0, metavar="SECONDS",
+    @click.option("--wait", type=SECONDS, default=0.0, metavar="SECONDS",
                   help="Retry connecting for up to SECONDS while the server starts.")
     @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
     @functools.wraps(func)
     def wrapper(*args: Any, quiet: bool, dsn: tuple[str, ...], **kwargs: Any) -> Any:
-        click.get_current_context().meta["storedb.json"] = kwargs.get("as_json", False)
         _setup_logging(quiet)
         if func.__name__ == "migrate":
             return func(*args, dsn=dsn, **kwargs)
@@ -107,9 +154,9 @@ def main() -> None:
 @click.option("--target", metavar="FILE", help="Stop after this file (e.g. migrations/002_x.sql).")
 @click.option("--out-of-order", is_flag=True,
               help="Apply pending files that sort before already-applied ones.")
-@click.option("--lock-timeout", type=float, default=60.0, show_default=True, metavar="SECONDS",
+@click.option("--lock-timeout", type=SECONDS, default=60.0, show_default=True, metavar="SECONDS",
               help="How long to wait for another runner's migration lock.")
-@click.option("--statement-lock-timeout", type=float, default=5.0, show_default=True,
+@click.option("--statement-lock-timeout", type=SECONDS, default=5.0, show_default=True,
               metavar="SECONDS", help="PostgreSQL lock_timeout for migration statements, so a "
               "migration never queues behind a long transaction and blocks the app.")
 @click.option("--lock-retries", type=click.IntRange(0, 20), default=3, show_default=True,
@@ -221,16 +268,8 @@ def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
     sys.exit(EXIT_OK if result.ok else EXIT_WORK)
 
 
-def _json_flag(func: F) -> F:
-    """--json for commands that touch no database."""
-
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        click.get_current_context().meta["storedb.json"] = kwargs.get("as_json", False)
-        return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+_json_flag = click.option("--json", "as_json", is_flag=True,
+                          help="Print one JSON object on stdout.")
 
 
 @main.command()
@@ -245,10 +284,15 @@ def new(name: str, directory: Path | None, as_json: bool) -> None:
 
     root = resolve_directory(directory)
     folder = root / "migrations"
-    folder.mkdir(parents=True, exist_ok=True)
-    filename = next_migration_name((p.name for p in folder.iterdir()), name)
-    path = folder / filename
-    path.write_text(header(f"migrations/{filename}"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        filename = next_migration_name((p.name for p in folder.iterdir()), name)
+        path = folder / filename
+        with path.open("x") as handle:  # never overwrite
+            handle.write(header(f"migrations/{filename}"))
+    except OSError as exc:
+        raise UsageError(f"cannot create a migration in {folder}: {exc.strerror}. Pass --dir "
+                         "with the SQL root (the folder holding migrations/).") from None
     _emit(as_json, {"created": str(path)}, str(path))
 
 

@@ -52,7 +52,7 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
     """Open an autocommit connection, retrying for up to ``wait`` seconds.
 
     Containers start out of order, so a server that is still starting (or not
-    yet reachable) is retried; a wrong password or database is not, since
+    yet reachable) is retried; a wrong password, database or DSN is not, since
     waiting cannot fix it.
     """
     import psycopg
@@ -65,20 +65,25 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
                 dsn, autocommit=True, application_name=application_name,
                 connect_timeout=max(2, min(10, int(wait) or 10)))
             return conn
-        except psycopg.OperationalError as exc:
-            message = redact(str(exc).strip())
-            fatal = any(s in message for s in (
+        except (psycopg.Error, ValueError) as exc:
+            retry = isinstance(exc, psycopg.OperationalError)
+            message = redact(" ".join(str(exc).split())) if retry else \
+                f"the DSN is malformed ({type(exc).__name__})"
+            fatal = not retry or any(s in message for s in (
                 "password authentication failed", "does not exist", "no password supplied",
-                "authentication failed", "permission denied"))
+                "authentication failed", "permission denied", "invalid"))
             if fatal or time.monotonic() >= deadline:
-                hint = ("check the user, password and database name in --dsn / DATABASE_URL"
-                        if fatal else
+                hint = ("write it as postgresql://user:password@host:port/dbname or as "
+                        "'host=... dbname=...'; percent-encode special characters" if not retry
+                        else "check the user, password, database name and options in --dsn / "
+                        "DATABASE_URL" if fatal else
                         "is the server running and reachable? Use --wait SECONDS to wait for a "
                         "server that is still starting")
                 waited = f" after waiting {wait:g}s" if wait and not fatal else ""
-                raise ConnectError(f"cannot connect to {redact(dsn) or 'the PG* default'}"
+                target = redact(dsn) if retry else "the given DSN"
+                raise ConnectError(f"cannot connect to {target or 'the PG* default'}"
                                    f"{waited}: {message}\nHint: {hint}.") from None
-            log.info("server not ready (%s); retrying", message.splitlines()[0])
+            log.info("server not ready (%s); retrying", message)
             time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
             delay = min(delay * 2, 1.0)
 
@@ -88,34 +93,76 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[A
     """An autocommit connection for the runner, whatever ``db`` is.
 
     A string is connected (and closed afterwards).  An idle connection is
-    borrowed in autocommit and given back with its autocommit setting.  A
+    borrowed in autocommit with plain tuple rows, and given back as it was
+    (rolled back first if something left it inside a transaction).  A
     connection inside a transaction is left untouched: we open a sibling
     connection with the same parameters, because the runner must commit its
-    own work without ever committing the application's.
+    own work without ever committing the application's.  PostgreSQL errors
+    that escape the runner become :class:`storedb.Error` with a hint.
     """
-    if isinstance(db, str):
-        conn = connect(db, wait=wait)
-        try:
-            yield conn
-        finally:
-            conn.close()
-        return
+    import psycopg
     from psycopg.pq import TransactionStatus
+    from psycopg.rows import tuple_row
 
-    if db.info.transaction_status == TransactionStatus.IDLE:
-        saved = db.autocommit
-        db.autocommit = True
+    with _explained():
+        if isinstance(db, str):
+            conn = connect(db, wait=wait)
+            try:
+                yield conn
+            finally:
+                conn.close()
+            return
+        if db.closed:
+            raise ConnectError("the connection passed to storedb is closed; pass an open "
+                               "connection or a DSN.")
+        if db.info.transaction_status == TransactionStatus.IDLE:
+            saved_autocommit, saved_rows = db.autocommit, db.row_factory
+            db.autocommit, db.row_factory = True, tuple_row
+            try:
+                yield db
+            finally:
+                if not db.closed:
+                    if db.info.transaction_status != TransactionStatus.IDLE:
+                        with contextlib.suppress(psycopg.Error):
+                            db.execute("rollback")
+                    db.row_factory = saved_rows
+                    if db.info.transaction_status == TransactionStatus.IDLE:
+                        db.autocommit = saved_autocommit
+            return
+        sibling = connect(conninfo_of(db), wait=wait)
         try:
-            yield db
+            yield sibling
         finally:
-            if db.info.transaction_status == TransactionStatus.IDLE:
-                db.autocommit = saved
-        return
-    sibling = connect(conninfo_of(db), wait=wait)
+            sibling.close()
+
+
+@contextlib.contextmanager
+def _explained() -> Iterator[None]:
+    """Turn a PostgreSQL error outside a migration file into advice (no traceback)."""
+    import psycopg
+
+    from .errors import Error, HistoryError
+
     try:
-        yield sibling
-    finally:
-        sibling.close()
+        yield
+    except Error:
+        raise
+    except psycopg.errors.UndefinedColumn as exc:
+        raise HistoryError(
+            f"public.schema_migrations exists but is not storedb's ({exc.diag.message_primary}): "
+            "another tool (Rails, dbmate, golang-migrate, ...) keeps its history under that "
+            "name. Migrate a database that storedb manages, or rename the other table.") from exc
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise HistoryError(
+            f"permission denied: {exc.diag.message_primary}. Run migrations as the role that "
+            "owns the schema (it needs CREATE on schema public); an application role that only "
+            "checks needs: grant select on public.schema_migrations to <role>.") from exc
+    except psycopg.OperationalError as exc:
+        raise ConnectError(f"lost the connection to the database: "
+                           f"{redact(' '.join(str(exc).split()))}. Run the command again; "
+                           "what was committed is recorded in the history.") from exc
+    except psycopg.Error as exc:
+        raise Error(f"database error: {redact(' '.join(str(exc).split()))}") from exc
 
 
 def conninfo_of(conn: psycopg.Connection[Any]) -> str:

@@ -52,14 +52,45 @@ def apply_with_retries(conn: psycopg.Connection[Any], file: MigrationFile,
 
 
 def _run(conn: psycopg.Connection[Any], sql: str) -> None:
-    """One simple-protocol query; PostgreSQL errors become psycopg exceptions."""
-    from psycopg import errors, pq
+    """One statement over the simple query protocol, as psql sends it.
 
-    pgconn = conn.pgconn
-    result = pgconn.exec_(sql.encode())
-    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK,
-                             pq.ExecStatus.EMPTY_QUERY):
-        raise errors.error_from_result(result, encoding="utf-8")
+    psycopg waits for the server in Python, so Ctrl-C cancels the statement
+    on the server instead of waiting for it to finish.
+    """
+    conn.execute(sql)
+
+
+def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool) -> str:
+    """What is sent before a file's statements: its transaction and its timeouts.
+
+    ``statement_timeout`` is lifted because roles and managed servers often set
+    one for applications, and a migration cut off half-way helps nobody; the
+    short ``lock_timeout`` is what protects the application instead.
+    """
+    if not file.transactional:
+        return f"set lock_timeout = {lock_timeout_ms}; set statement_timeout = 0"
+    sql = f"begin; set local lock_timeout = {lock_timeout_ms}; set local statement_timeout = 0"
+    return sql if durable else sql + "; set local synchronous_commit = off"
+
+
+def epilogue(file: MigrationFile) -> str:
+    return "commit" if file.transactional else "reset lock_timeout; reset statement_timeout"
+
+
+def record(file: MigrationFile, duration_ms: int | None) -> tuple[str, tuple[Any, ...]]:
+    """The history insert and its parameters.
+
+    In a transactional file the duration is measured by the server (from the
+    transaction's start), so the insert is the same whether run or printed.
+    """
+    duration = "(extract(epoch from clock_timestamp() - now()) * 1000)::integer" \
+        if duration_ms is None else "%s"
+    query = ("insert into public.schema_migrations (filename, checksum, applied_checksum, "
+             f"duration_ms, sql_text, kind) values (%s, %s, %s, {duration}, %s, 'applied') "
+             "returning duration_ms")
+    params: tuple[Any, ...] = (file.name, file.checksum, file.checksum)
+    params += (file.text,) if duration_ms is None else (duration_ms, file.text)
+    return query, params
 
 
 def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
@@ -75,42 +106,31 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
     import psycopg
     from psycopg import pq
 
-    timeout_ms = int(statement_lock_timeout * 1000)
+    timeout_ms = max(1, round(statement_lock_timeout * 1000))
     started = time.perf_counter()
-    if file.transactional:
-        settings = f"begin; set local lock_timeout = {timeout_ms}"
-        if not durable:
-            settings += "; set local synchronous_commit = off"
-        _run(conn, settings)
-        done = 0
-        try:
-            for stmt in statements:
-                _run(conn, stmt.text)
-                done += 1
-            duration = round((time.perf_counter() - started) * 1000)
-            conn.execute(history.INSERT, (file.name, file.checksum, file.checksum, duration,
-                                          file.text, "applied"))
-            _run(conn, "commit")
-        except psycopg.Error as exc:
-            if not conn.broken and conn.info.transaction_status != pq.TransactionStatus.IDLE:
-                _run(conn, "rollback")
-            raise failure(conn, file, statements, done, exc, committed=0) from exc
-        return duration
-    _run(conn, f"set lock_timeout = {timeout_ms}")
     done = 0
     try:
+        _run(conn, prologue(file, lock_timeout_ms=timeout_ms, durable=durable))
         for stmt in statements:
             _run(conn, stmt.text)
             done += 1
-        duration = round((time.perf_counter() - started) * 1000)
-        conn.execute(history.INSERT, (file.name, file.checksum, file.checksum, duration,
-                                      file.text, "applied"))
-    except psycopg.Error as exc:
-        raise failure(conn, file, statements, done, exc, committed=done) from exc
+        measured = None if file.transactional else round((time.perf_counter() - started) * 1000)
+        query, params = record(file, measured)
+        row = conn.execute(query, params).fetchone()
+        if file.transactional:
+            _run(conn, epilogue(file))
+    except BaseException as exc:  # Ctrl-C included: never leave half a file behind
+        if not conn.closed and not conn.broken and \
+                conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            conn.execute("rollback")
+        if isinstance(exc, psycopg.Error):
+            committed = 0 if file.transactional else done
+            raise failure(conn, file, statements, done, exc, committed=committed) from exc
+        raise
     finally:
-        if not conn.broken:
-            _run(conn, "reset lock_timeout")
-    return duration
+        if not file.transactional and not conn.closed and not conn.broken:
+            _run(conn, epilogue(file))
+    return int(row[0]) if row else 0
 
 
 def failure(conn: psycopg.Connection[Any], file: MigrationFile,
@@ -148,14 +168,22 @@ def failure(conn: psycopg.Connection[Any], file: MigrationFile,
                      + stmt.head.replace("\n", "\n    "))
     if sqlstate == "55P03" and done < total:
         parts.append(lock_holders(conn, stmt.text))
+    if sqlstate == "25001":  # active_sql_transaction: cannot run inside a transaction block
+        parts.append("This statement cannot run inside a transaction: put it in a file of its own "
+                     "whose header has the line '-- storedb:no-transaction'.")
+    if sqlstate in ("42P07", "42710", "42723"):  # duplicate table / object / function
+        parts.append("If this database was built before storedb managed it, record what it "
+                     "already has with 'storedb baseline --through FILE' instead of re-running.")
     if file.transactional:
         parts.append(f"Nothing of {file.name} was kept (its transaction was rolled back); "
                      "files before it stay applied. Fix the file and run migrate again.")
     elif committed:
+        kept = f"statement 1 of {total} was" if committed == 1 else \
+            f"statements 1-{committed} of {total} were"
         parts.append(
-            f"{file.name} runs without a transaction: statements 1-{committed} of {total} were "
-            f"committed and stay; statement {committed + 1} and later did not run. The file is "
-            "still pending: make it safe to re-run (IF NOT EXISTS ...) and run migrate again.")
+            f"{file.name} runs without a transaction: {kept} committed and stay"
+            f"; statement {committed + 1} and later did not run. The file is still pending: make "
+            "it safe to re-run (IF NOT EXISTS ...) and run migrate again.")
     else:
         parts.append(f"{file.name} runs without a transaction; no statement of it was committed. "
                      "The file is still pending.")

@@ -19,8 +19,9 @@ from .errors import MigrationFileError, UsageError
 
 #: Folders applied in this order, each with the pattern its ``.sql`` files must match.
 FOLDERS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("schema", re.compile(r"^(\d{2})_([a-z0-9][a-z0-9_]*)\.sql$"), "NN_name.sql, e.g. 00_base.sql"),
-    ("migrations", re.compile(r"^(\d{3,})_([a-z0-9][a-z0-9_]*)\.sql$"),
+    ("schema", re.compile(r"^([0-9]{2})_([a-z0-9][a-z0-9_]*)\.sql$"),
+     "NN_name.sql, e.g. 00_base.sql"),
+    ("migrations", re.compile(r"^([0-9]{3,})_([a-z0-9][a-z0-9_]*)\.sql$"),
      "NNN_name.sql, e.g. 001_add_products_table.sql"),
 )
 
@@ -157,21 +158,42 @@ def load_directory(root: Path) -> list[MigrationFile]:
 
     This is the only function here that touches the disk; it is on the
     up-to-date path of every application start-up, so it does no parsing.
+    A root with neither ``schema/`` nor ``migrations/`` is refused: a wrong
+    ``--dir`` must not look like an up-to-date database.
     """
     if not root.is_dir():
-        raise UsageError(f"SQL directory {root} does not exist. Pass --dir or set STOREDB_DIR "
-                         "to the folder that holds schema/ and migrations/.")
+        raise UsageError(f"SQL directory {root} does not exist (or is not a directory). Pass "
+                         "--dir or set STOREDB_DIR to the folder that holds schema/ and "
+                         "migrations/.")
     listing: dict[str, list[str]] = {}
+    odd: list[str] = []
     for folder, _, _ in FOLDERS:
         try:
-            listing[folder] = [e.name for e in os.scandir(root / folder) if e.is_file()]
+            entries = list(os.scandir(root / folder))
         except FileNotFoundError:
-            listing[folder] = []
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot read {root / folder}: {exc.strerror}. It must be a "
+                             "readable folder of .sql files.") from None
+        listing[folder] = [e.name for e in entries if e.is_file()]
+        odd += [f"{folder}/{e.name}" for e in entries
+                if e.name.endswith(".sql") and not e.is_file()]
+    if not listing:
+        raise UsageError(f"{root} holds neither schema/ nor migrations/: is --dir (or "
+                         "STOREDB_DIR) pointing at the SQL root, e.g. infra/db?")
+    if odd:
+        raise MigrationFileError("these .sql entries are not regular files (a folder, or a "
+                                 "broken or looping link); nothing was applied:\n  "
+                                 + "\n  ".join(sorted(odd)))
     files = []
     for folder, filename, number in select_files(listing):
         path = root / folder / filename
-        data = normalise(path.read_bytes())
         name = f"{folder}/{filename}"
+        try:
+            data = normalise(path.read_bytes())
+        except OSError as exc:
+            raise MigrationFileError(f"{name}: cannot read it: {exc.strerror}. Check its "
+                                     "permissions.", file=name) from None
         check_utf8(name, data)
         files.append(MigrationFile(name=name, folder=folder, number=number, path=path, data=data,
                                    checksum=hashlib.sha256(data).hexdigest()))

@@ -6,6 +6,8 @@ bound); one failing does not stop the others, and the result says which did.
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -16,6 +18,20 @@ from .connection import redact
 from .errors import Error
 from .results import MigrateResult
 from .runner import migrate
+
+#: The database a fleet worker is migrating, so its log lines can say which.
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("storedb_db", default=None)
+
+
+class _Label(logging.Filter):
+    """Prefix log lines from a fleet worker with its (redacted) DSN."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        label = _current.get()
+        if label and not getattr(record, "storedb_labelled", False):
+            record.msg = f"{label.replace('%', '%%')}: {record.msg}"
+            record.storedb_labelled = True
+        return True
 
 
 @dataclass(frozen=True)
@@ -56,18 +72,29 @@ def migrate_many(dsns: Sequence[str], *, jobs: int = 4,
 
     def one(dsn: str) -> FleetItem:
         started = time.perf_counter()
+        _current.set(redact(dsn))
         try:
             result = migrate(dsn, **options)
             return FleetItem(redact(dsn), result, None, time.perf_counter() - started)
         except Error as exc:
             return FleetItem(redact(dsn), None, exc, time.perf_counter() - started)
+        except Exception as exc:  # one database's surprise must not stop the fleet
+            error = Error(f"unexpected {type(exc).__name__}: {redact(str(exc))}")
+            return FleetItem(redact(dsn), None, error, time.perf_counter() - started)
 
-    done: dict[str, FleetItem] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(one, dsn): i for i, dsn in enumerate(dsns)}
-        for future in as_completed(futures):
-            item = future.result()
-            done[str(futures[future])] = item
-            if on_done:
-                on_done(item)
-    return FleetResult(tuple(done[str(i)] for i in range(len(dsns))))
+    log = logging.getLogger("storedb")
+    label = _Label()
+    log.addFilter(label)
+    done: dict[int, FleetItem] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(contextvars.copy_context().run, one, dsn): i
+                       for i, dsn in enumerate(dsns)}
+            for future in as_completed(futures):
+                item = future.result()
+                done[futures[future]] = item
+                if on_done:
+                    on_done(item)
+    finally:
+        log.removeFilter(label)
+    return FleetResult(tuple(done[i] for i in range(len(dsns))))

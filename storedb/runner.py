@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import history
 from .connection import Database, resolve, session
-from .execute import apply_with_retries
+from .execute import apply_with_retries, epilogue, prologue, record
 from .files import MigrationFile, directory_digest, load_directory, resolve_directory
 from .lock import runner_lock
 from .plan import Plan, make_plan, refuse_drift
@@ -43,7 +43,7 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
         if dry_run:
             plan = _plan(conn, files, target, out_of_order)
             parsed = [(f, split(f)) for f in plan.pending]
-            script = _script(parsed, statement_lock_timeout) if sql else None
+            script = _script(conn, parsed, statement_lock_timeout) if sql else None
             return MigrateResult(pending=tuple(f.name for f in plan.pending), dry_run=True,
                                  up_to_date=not plan.pending, sql=script)
         done = None if target else (lambda: history.history_digest(conn) == digest)
@@ -53,18 +53,22 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
             history.ensure(conn)
             plan = _plan(conn, files, target, out_of_order)  # re-read: others may have run
             parsed = [(f, split(f)) for f in plan.pending]  # every file checked before any runs
-            applied = []
-            for i, (f, statements) in enumerate(parsed):
-                ms = apply_with_retries(conn, f, statements, lock_retries=lock_retries,
-                                        statement_lock_timeout=statement_lock_timeout,
-                                        durable=i == len(parsed) - 1)
-                applied.append(AppliedFile(f.name, ms, len(statements)))
-                log.info("applied %s in %d ms", f.name, ms)
-                if on_applied:
-                    on_applied(applied[-1])
-            if applied:
-                conn.execute(history.LOG, ("migrate", None, digest,
-                                           f"applied {len(applied)} file(s)"))
+            applied: list[AppliedFile] = []
+            try:
+                for i, (f, statements) in enumerate(parsed):
+                    ms = apply_with_retries(conn, f, statements, lock_retries=lock_retries,
+                                            statement_lock_timeout=statement_lock_timeout,
+                                            durable=i == len(parsed) - 1)
+                    applied.append(AppliedFile(f.name, ms, len(statements)))
+                    log.info("applied %s in %d ms", f.name, ms)
+                    if on_applied:
+                        on_applied(applied[-1])
+            finally:  # a synchronous commit: it also makes the files before it durable
+                if applied and not conn.closed and not conn.broken:
+                    failed = len(applied) < len(parsed)
+                    conn.execute(history.LOG, ("migrate", None, digest,
+                                               f"applied {len(applied)} file(s)"
+                                               + (", then failed" if failed else "")))
     return MigrateResult(applied=tuple(applied), up_to_date=not applied)
 
 
@@ -94,20 +98,23 @@ def _plan(conn: psycopg.Connection[Any], files: list[MigrationFile], target: str
     return plan
 
 
-def _script(parsed: list[tuple[MigrationFile, list[Statement]]], lock_timeout: float) -> str:
-    """The SQL a run would send, file by file, as a reviewable script."""
+def _script(conn: psycopg.Connection[Any], parsed: list[tuple[MigrationFile, list[Statement]]],
+            lock_timeout: float) -> str:
+    """The SQL a run would send, statement for statement, as a reviewable script."""
+    from psycopg import ClientCursor
+
+    mogrify = ClientCursor(conn).mogrify
+    timeout_ms = max(1, round(lock_timeout * 1000))
     out = []
-    for f, statements in parsed:
-        mode = "in one transaction" if f.transactional else "statement by statement, no transaction"
-        out.append(f"-- {f.name} ({len(statements)} statements, {mode})")
-        if f.transactional:
-            out.append(f"begin;\nset local lock_timeout = {int(lock_timeout * 1000)};")
-        else:
-            out.append(f"set lock_timeout = {int(lock_timeout * 1000)};")
+    for i, (f, statements) in enumerate(parsed):
+        mode = "one transaction" if f.transactional else "no transaction: each statement commits"
+        out.append(f"-- {f.name}: {len(statements)} statement(s), {mode}")
+        durable = i == len(parsed) - 1
+        out.append(prologue(f, lock_timeout_ms=timeout_ms, durable=durable) + ";")
         out.extend(s.text.strip() + ";" for s in statements)
-        out.append(f"insert into {history.TABLE} (filename, checksum, ...) values "
-                   f"('{f.name}', '{f.checksum}', ...);")
-        out.append("commit;\n" if f.transactional else "reset lock_timeout;\n")
+        query, params = record(f, None if f.transactional else 0)
+        out.append(mogrify(query, params) + ";")
+        out.append(epilogue(f) + ";\n")
     return "\n".join(out)
 
 

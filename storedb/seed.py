@@ -8,12 +8,17 @@ stores never land in production by accident.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from . import history
 from .connection import Database, resolve, session
 from .errors import SeedRefused, UsageError
-from .files import resolve_directory
+from .execute import failure
+from .files import MigrationFile, check_utf8, normalise, resolve_directory
 from .lock import runner_lock
 from .runner import Directory
+from .statements import split
 
 _ENVIRONMENT = ("select detail from public.schema_migrations_log where event = 'environment' "
                 "order by id desc limit 1")
@@ -27,6 +32,8 @@ def mark_environment(conn: object, name: str) -> None:
 def seed(db: Database | None = None, *, directory: Directory = None, force: bool = False,
          wait: float = 0.0, lock_timeout: float = 60.0) -> list[str]:
     """Apply every ``seed/*.sql``; return their names."""
+    import psycopg
+
     folder = resolve_directory(directory) / "seed"
     files = sorted(folder.glob("*.sql")) if folder.is_dir() else []
     if not files:
@@ -41,10 +48,29 @@ def seed(db: Database | None = None, *, directory: Directory = None, force: bool
                 "refusing to load development data: this database's history does not mark it "
                 f"as a development database (environment: {environment or 'not recorded'}). "
                 "If it is one, run 'storedb seed --force' once; it is then marked development.")
-        if environment != "development":
+        parsed = [(f, split(f)) for f in map(_as_file, files)]  # all checked before any runs
+        for file, statements in parsed:
+            done = 0
+            try:
+                with conn.transaction():
+                    for stmt in statements:
+                        conn.execute(stmt.text)
+                        done += 1
+                    conn.execute(history.LOG, ("seed", file.name, file.checksum, "applied"))
+            except psycopg.Error as exc:
+                raise failure(conn, file, statements, done, exc, committed=0) from exc
+        if environment != "development":  # marked only once the data is in
             mark_environment(conn, "development")
-        for path in files:
-            with conn.transaction():
-                conn.execute(path.read_text(encoding="utf-8"))
-            conn.execute(history.LOG, ("seed", f"seed/{path.name}", None, "applied"))
-    return [f"seed/{p.name}" for p in files]
+    return [f.name for f, _ in parsed]
+
+
+def _as_file(path: Path) -> MigrationFile:
+    """A seed file in the runner's terms, so errors point at FILE:LINE:COL the same way."""
+    name = f"seed/{path.name}"
+    try:
+        data = normalise(path.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot read it: {exc.strerror}") from None
+    check_utf8(name, data)
+    return MigrationFile(name=name, folder="seed", number=0, path=path, data=data,
+                         checksum=hashlib.sha256(data).hexdigest())

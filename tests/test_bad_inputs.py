@@ -7,6 +7,7 @@ database and compares the database before and after.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,8 +20,19 @@ from tests.conftest import PASSWORD, PASSWORD_USER, history, run_cli, tables
 APPLIED = {"schema/00_base.sql": "create table items (id int primary key);\n"}
 
 
-def snapshot(dsn: str) -> tuple[set[str], list[tuple[str, str]]]:
-    return tables(dsn), history(dsn)
+def snapshot(dsn: str) -> tuple[str, list[tuple[str, str]], int]:
+    """Everything a failed run could have left behind: schema, history, rows."""
+    from storedb.local import find_bindir
+
+    dump = subprocess.run([str(find_bindir() / "pg_dump"), "--schema-only", "--no-owner", dsn],
+                          capture_output=True, text=True, check=True).stdout
+    schema = "\n".join(line for line in dump.splitlines()
+                       if not line.startswith(("\\restrict", "\\unrestrict")))
+    with psycopg.connect(dsn) as conn:
+        names = [r[0] for r in conn.execute(
+            "select format('%I.%I', schemaname, relname) from pg_stat_user_tables").fetchall()]
+        rows = sum(conn.execute(f"select count(*) from {n}").fetchone()[0] for n in names)
+    return schema, history(dsn), rows
 
 
 # (name, files written on top of APPLIED after it is migrated, exit code, key parts of stderr)
@@ -71,7 +83,16 @@ CASES: list[tuple[str, dict[str, str | bytes], int, list[str]]] = [
     ("edited applied file", {"schema/00_base.sql": APPLIED["schema/00_base.sql"] + "-- x\n",
                              "migrations/001_new.sql": "create table n (id int);"}, 1,
      ["schema/00_base.sql: changed since it was applied", "storedb diff", "storedb accept"]),
-    ("out of order", {"schema/01_later.sql": "create table later (id int);"}, 0, []),
+    ("digits that are not ASCII", {"migrations/\u0660\u0660\u0665_x.sql": "select 1;"}, 1,
+     ["does not match NNN_name.sql"]),
+    ("a folder named like a migration", {"migrations/005_dir.sql/inner.txt": "x"}, 1,
+     ["migrations/005_dir.sql", "not regular files"]),
+    ("cannot run in a transaction, found at run time",
+     {"migrations/001_x.sql": "create table a (id int);\ncluster;\n"}, 1,
+     ["migrations/001_x.sql:2:1", "25001", "-- storedb:no-transaction"]),
+    ("object exists already (a database built by hand)",
+     {"migrations/001_x.sql": "create table items (id int);\n"}, 1,
+     ["42P07", "storedb baseline --through"]),
 ]
 
 
@@ -163,7 +184,7 @@ def test_wrong_password_is_not_echoed(migrated_db: psycopg.Connection[object],
     result = run_cli("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)))
     assert result.code == 1
     assert "password authentication failed" in result.err
-    assert "check the user, password and database name" in result.err
+    assert "check the user, password, database name" in result.err
     assert secret not in result.err + result.out
     good = dsn.replace(secret, PASSWORD)
     ok = run_cli("status", "--dsn", good, "--dir", str(sqldir(APPLIED)), "--json")

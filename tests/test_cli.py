@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from storedb.cli import main
-from tests.conftest import dsn_of, history, run_cli
+from tests.conftest import dsn_of, history, run_cli, tables
 
 FILES = {"schema/00_base.sql": "create table items (id int primary key);\n",
          "migrations/001_more.sql": "alter table items add column name text;\n"}
@@ -171,3 +171,57 @@ def test_password_never_printed_even_in_json(args: list[str], tmp_path: Path) ->
     assert result.code == 1
     assert "Very-Secret-1" not in result.out + result.err
     assert json.loads(result.out)["error"]["type"] == "ConnectError"
+
+
+def test_json_even_for_usage_errors() -> None:
+    result = run_cli("migrate", "--json", "--bogus")
+    assert result.code == 2
+    assert json.loads(result.out)["error"]["type"] == "UsageError"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
+def test_timeouts_must_be_finite_seconds(value: str) -> None:
+    result = run_cli("migrate", "--statement-lock-timeout", value)
+    assert result.code == 2 and "Invalid value for '--statement-lock-timeout'" in result.err
+
+
+def test_malformed_dsn_in_a_fleet_fails_only_that_database(
+        empty_dsn: str, sqldir: Callable[..., Path]) -> None:
+    root = sqldir(FILES)
+    bad = "postgresql://u:s3%ZZcret@h/db"
+    result = run_cli("migrate", "--dsn", empty_dsn, "--dsn", bad, "--dir", str(root))
+    assert result.code == 1 and "1 of 2 databases ok" in result.out
+    assert "s3%ZZcret" not in result.out + result.err and "Traceback" not in result.err
+    assert len(history(empty_dsn)) == 2
+
+
+def test_ctrl_c_cancels_the_statement_and_rolls_back(empty_dsn: str,
+                                                     sqldir: Callable[..., Path]) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = sqldir({"migrations/001_slow.sql": "create table slow (id int);\n"
+                   "select pg_sleep(60);\n"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    proc = subprocess.Popen([sys.executable, "-m", "storedb", "migrate", "--dsn", empty_dsn,
+                             "--dir", str(root)], stderr=subprocess.PIPE, text=True, env=env)
+    with psycopg.connect(empty_dsn, autocommit=True) as watch:
+        deadline = time.monotonic() + 30
+        while watch.execute("select count(*) from pg_stat_activity where query = "
+                            "'select pg_sleep(60)'").fetchone() != (1,):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert time.monotonic() - started < 10  # cancelled, not waited out
+        assert watch.execute("select count(*) from pg_stat_activity where query = "
+                             "'select pg_sleep(60)' and state = 'active'").fetchone() == (0,)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    assert "slow" not in tables(empty_dsn)
+    assert history(empty_dsn) == []
+

@@ -189,3 +189,64 @@ def test_migrate_many_from_the_library(empty_dsn: str, sqldir: Callable[..., Pat
     assert isinstance(result.items[1].error, storedb.ConnectError)
     assert sorted(seen) == sorted([empty_dsn, bad])
     assert len(result.items[0].result.applied) == 2  # type: ignore[union-attr]
+
+
+def test_app_connection_with_dict_rows_is_served_and_restored(
+        empty_dsn: str, sqldir: Callable[..., Path]) -> None:
+    from psycopg.rows import dict_row
+
+    root = sqldir(BASE)
+    with psycopg.connect(empty_dsn, row_factory=dict_row) as conn:
+        assert len(storedb.migrate(conn, directory=root).applied) == 2
+        assert storedb.status(conn, directory=root).entries[0].state == "applied"
+        assert conn.execute("select 1 as one").fetchone() == {"one": 1}
+
+
+def test_dry_run_sql_is_exactly_what_runs(empty_dsn: str, sqldir: Callable[..., Path]) -> None:
+    root = sqldir({**BASE, "migrations/002_idx.sql":
+                   "-- storedb:no-transaction\ncreate index concurrently items_name_idx "
+                   "on items (name);\n"})
+    import subprocess
+
+    from storedb.local import find_bindir
+
+    script = storedb.migrate(empty_dsn, directory=root, dry_run=True, sql=True).sql
+    assert script is not None
+    storedb.migrate(empty_dsn, directory=root, target="schema/00_base.sql")  # the history table
+    script = storedb.migrate(empty_dsn, directory=root, dry_run=True, sql=True).sql
+    assert script and "schema/00_base.sql:" not in script
+    psql = subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                           "-d", empty_dsn], input=script, text=True, capture_output=True)
+    assert psql.returncode == 0, psql.stderr  # a DBA can run the printed SQL as it is
+    assert storedb.check(empty_dsn, directory=root).ok  # and the history then matches the files
+
+
+def test_foreign_schema_migrations_table_is_explained(empty_dsn: str,
+                                                      sqldir: Callable[..., Path]) -> None:
+    with psycopg.connect(empty_dsn, autocommit=True) as conn:
+        conn.execute("create table schema_migrations (version varchar primary key)")
+    for call in (storedb.migrate, storedb.status, storedb.check):
+        with pytest.raises(storedb.HistoryError, match="another tool"):
+            call(empty_dsn, directory=sqldir(BASE))
+
+
+def test_role_without_rights_gets_advice_not_a_traceback(app_dsn: str,
+                                                         sqldir: Callable[..., Path]) -> None:
+    with pytest.raises(storedb.HistoryError, match="permission denied") as err:
+        storedb.status(app_dsn, directory=sqldir(BASE))
+    assert "grant select on public.schema_migrations" in str(err.value)
+
+
+def test_wrong_dir_is_not_mistaken_for_up_to_date(empty_dsn: str, tmp_path: Path) -> None:
+    with pytest.raises(storedb.UsageError, match="neither schema/ nor migrations/"):
+        storedb.migrate(empty_dsn, directory=tmp_path)
+    assert history(empty_dsn) == []
+
+
+def test_failed_run_still_logs_what_it_applied(empty_dsn: str, sqldir: Callable[..., Path]
+                                               ) -> None:
+    root = sqldir({**BASE, "migrations/002_bad.sql": "select * from nope;\n"})
+    with pytest.raises(storedb.MigrationFailed):
+        storedb.migrate(empty_dsn, directory=root)
+    assert count(empty_dsn, "select detail from schema_migrations_log where event = 'migrate'"
+                 ) == "applied 2 file(s), then failed"
