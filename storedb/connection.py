@@ -8,6 +8,7 @@ autocommit connection either way and puts things back afterwards.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import re
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 Database = Union[str, "psycopg.Connection[Any]"]
 
 log = logging.getLogger("storedb")
+
+#: The backend of a connection the caller passed while inside its own transaction: its
+#: locks can block the sibling connection storedb works on, and errors should say so.
+caller_pid: contextvars.ContextVar[int | None] = contextvars.ContextVar("caller_pid",
+                                                                       default=None)
 
 #: libpq variables that name a server: when one is set, libpq's defaults are meant.
 LIBPQ_TARGET_VARS = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGHOSTADDR", "PGPORT")
@@ -130,9 +136,11 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[A
                         db.autocommit = saved_autocommit
             return
         sibling = connect(conninfo_of(db), wait=wait)
+        token = caller_pid.set(db.info.backend_pid)
         try:
             yield sibling
         finally:
+            caller_pid.reset(token)
             sibling.close()
 
 

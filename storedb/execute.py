@@ -223,8 +223,14 @@ def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
     if not rows:
         return (f"The lock wait on {', '.join(names)} timed out (--statement-lock-timeout); the "
                 "holder has gone since. Run migrate again.")
+    from .connection import caller_pid
+
+    mine = caller_pid.get()
     lines = [f"  {rel}: {mode} held by pid {pid} ({app}, user {user}, {state}, transaction "
-             f"since {since}): {query}" for rel, mode, pid, app, user, state, since, query in rows]
+             f"since {since}): {query}"
+             + (" <- the connection you passed to storedb: commit or roll back its transaction "
+                "before migrating" if pid == mine else "")
+             for rel, mode, pid, app, user, state, since, query in rows]
     return ("Waiting for a lock took longer than --statement-lock-timeout, so the migration gave "
             "up rather than block the application's queries behind it. Held by:\n"
             + "\n".join(lines)

@@ -168,6 +168,22 @@ def test_up_to_date_check_is_one_query(owner_dsn: str) -> None:
         assert CountingConnection.queries == 1
 
 
+def test_up_to_date_start_up_from_a_dsn_is_one_query(owner_dsn: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[CountingConnection] = []
+
+    def counting_connect(*args: Any, **kwargs: Any) -> CountingConnection:
+        conn = CountingConnection.connect(*args, **kwargs)
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(psycopg, "connect", counting_connect)
+    CountingConnection.queries = 0
+    assert storedb.migrate(owner_dsn, directory=Path(__file__).parent.parent / "infra" / "db"
+                           ).up_to_date
+    assert len(opened) == 1 and CountingConnection.queries == 1
+
+
 def test_history_edited_by_hand_is_noticed(empty_dsn: str, sqldir: Callable[..., Path]) -> None:
     root = sqldir({"migrations/001_a.sql": "create table if not exists a (id int);\n"})
     storedb.migrate(empty_dsn, directory=root)
@@ -250,3 +266,16 @@ def test_failed_run_still_logs_what_it_applied(empty_dsn: str, sqldir: Callable[
         storedb.migrate(empty_dsn, directory=root)
     assert count(empty_dsn, "select detail from schema_migrations_log where event = 'migrate'"
                  ) == "applied 2 file(s), then failed"
+
+
+def test_lock_held_by_the_callers_own_transaction_is_named(
+        empty_dsn: str, sqldir: Callable[..., Path]) -> None:
+    root = sqldir(BASE)
+    storedb.migrate(empty_dsn, directory=root)
+    sqldir({"migrations/002_alter.sql": "alter table items add column price int;\n"})
+    with psycopg.connect(empty_dsn) as conn:
+        conn.execute("select * from items")  # the app's open transaction locks items
+        with pytest.raises(storedb.MigrationFailed) as err:
+            storedb.migrate(conn, directory=root, statement_lock_timeout=0.2, lock_retries=0)
+        conn.rollback()
+    assert "the connection you passed to storedb" in str(err.value)
