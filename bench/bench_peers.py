@@ -63,7 +63,8 @@ def run_bench(c: Cluster, work: Path, results: dict[str, object]) -> list[str]:
     rows = []
     notes = [] if dbmate else ["dbmate skipped: npm is not installed."]
     for label, root in roots.items():
-        flat = corpus.as_flat(root, work / f"yoyo-{root.name}")
+        flat = work / f"yoyo-{root.name}"
+        corpus.as_flat(root, flat)
         dm = work / f"dbmate-{root.name}"
         corpus.as_dbmate(root, dm)
         files = corpus._ordered(root)
@@ -103,7 +104,7 @@ def run_bench(c: Cluster, work: Path, results: dict[str, object]) -> list[str]:
                                 t = time.perf_counter()
                                 fn(db)
                                 noop.append(time.perf_counter() - t)
-                        if name.startswith("yoyo") and "yoyo_library" not in per:
+                        if name.startswith("yoyo") and "yoyo_library_noop" not in per:
                             per["yoyo_library_noop"] = _yoyo_noop_library(
                                 c.url(db, "postgresql+psycopg"), flat, 50 if QUICK else 200)
                     except (RuntimeError, subprocess.CalledProcessError) as exc:
