@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 from . import history
 from .connection import Database, resolve, session
 from .execute import apply_with_retries, epilogue, prologue, record
-from .files import MigrationFile, directory_digest, load_directory, resolve_directory
+from .files import (
+    MigrationFile,
+    checksums,
+    directory_digest,
+    load_directory,
+    resolve_directory,
+)
 from .lock import runner_lock
 from .plan import Plan, make_plan, refuse_drift
 from .results import AppliedFile, CheckResult, MigrateResult, StatusResult
@@ -35,11 +41,12 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
             lock_retries: int = 3, wait: float = 0.0,
             on_applied: Callable[[AppliedFile], None] | None = None) -> MigrateResult:
     """Apply every pending file, in order, each atomically with its history row."""
-    files = load_directory(resolve_directory(directory))
-    digest = directory_digest((f.name, f.checksum) for f in files)
+    root = resolve_directory(directory)
+    digest = directory_digest(checksums(root))
     with session(resolve(db), wait=wait) as conn:
         if target is None and history.history_digest(conn) == digest:
             return MigrateResult(up_to_date=True, dry_run=dry_run)
+        files = load_directory(root)  # there is work: now read the files themselves
         if dry_run:
             plan = _plan(conn, files, target, out_of_order)
             parsed = [(f, split(f)) for f in plan.pending]

@@ -95,3 +95,22 @@ def test_next_migration_number() -> None:
     assert next_migration_name(["001_a.sql", "007_b.sql", "x.md"], "Add Invoices!") == \
         "008_add_invoices.sql"
     assert next_migration_name([], "first") == "001_first.sql"
+
+
+def test_checksum_cache_never_hides_an_edit(tmp_path: Path) -> None:
+    import os
+
+    from storedb.files import checksums
+
+    path = tmp_path / "migrations" / "001_a.sql"
+    path.parent.mkdir()
+    path.write_text("select 1;\n")
+    first = checksums(tmp_path)
+    path.write_text("select 2;\n")  # same size, within the same second
+    assert checksums(tmp_path) != first
+    os.utime(path, ns=(10**18, 10**18))  # settled long ago: now it is cached
+    cached = checksums(tmp_path)
+    path.write_text("select 3;\n")
+    os.utime(path, ns=(10**18, 10**18))  # same size, same mtime: only ctime tells
+    assert checksums(tmp_path) != cached
+    assert checksums(tmp_path)[0][1] == checksum(b"select 3;\n")
