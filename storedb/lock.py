@@ -45,6 +45,10 @@ def describe_holder(conn: psycopg.Connection[Any]) -> str:
     return f"pid {pid} ({app}, user {user}, connected since {since}, {state})"
 
 
+#: Released locks are announced here, so waiters wake at once instead of sleeping out a poll.
+CHANNEL = "storedb_migrations"
+
+
 @contextlib.contextmanager
 def runner_lock(conn: psycopg.Connection[Any], *, timeout: float,
                 done: Callable[[], bool] | None = None) -> Iterator[bool]:
@@ -52,30 +56,42 @@ def runner_lock(conn: psycopg.Connection[Any], *, timeout: float,
 
     ``done`` is asked while waiting: when another runner has finished the work
     meanwhile, waiters return at once instead of queueing for the lock.
+    Waiters LISTEN on :data:`CHANNEL` and the holder NOTIFYs as it unlocks;
+    waiting for a notification runs no statement (so holds no snapshot), and
+    a poll every 0.2 s covers a holder that died without a word.
     """
     deadline = time.monotonic() + timeout
-    delay, next_report = 0.01, time.monotonic() + 1.0
-    while True:
-        row = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
-        if row and row[0]:
-            break
-        if done is not None and done():
-            yield False
-            return
-        now = time.monotonic()
-        if now >= deadline:
-            raise LockTimeout(
-                f"gave up after {timeout:g}s waiting for the migration lock, held by "
-                f"{describe_holder(conn)}. Another storedb runner is migrating this database: "
-                "let it finish, or raise --lock-timeout; if that session is stuck, end it with "
-                "pg_terminate_backend(pid).")
-        if now >= next_report:
-            log.info("waiting for the migration lock held by %s", describe_holder(conn))
-            next_report = now + 5.0
-        time.sleep(min(delay, max(0.0, deadline - now)))
-        delay = min(delay * 2, 0.1)
+    next_report = time.monotonic() + 1.0
+    listening = False
+    try:
+        while True:
+            row = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+            if row and row[0]:
+                break
+            if not listening:  # listen, then try again at once: no release can slip between
+                conn.execute(f"listen {CHANNEL}")
+                listening = True
+                continue
+            if done is not None and done():
+                yield False
+                return
+            now = time.monotonic()
+            if now >= deadline:
+                raise LockTimeout(
+                    f"gave up after {timeout:g}s waiting for the migration lock, held by "
+                    f"{describe_holder(conn)}. Another storedb runner is migrating this "
+                    "database: let it finish, or raise --lock-timeout; if that session is "
+                    "stuck, end it with pg_terminate_backend(pid).")
+            if now >= next_report:
+                log.info("waiting for the migration lock held by %s", describe_holder(conn))
+                next_report = now + 5.0
+            for _ in conn.notifies(timeout=min(0.2, deadline - now), stop_after=1):
+                pass
+    finally:
+        if listening and not conn.closed and not conn.broken:
+            conn.execute(f"unlisten {CHANNEL}")
     try:
         yield True
     finally:
         if not conn.closed and not conn.broken:
-            conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+            conn.execute("select pg_advisory_unlock(%s), pg_notify(%s, '')", (LOCK_KEY, CHANNEL))

@@ -12,8 +12,9 @@ from typing import Any
 
 from .connection import Database, resolve, session
 
-#: A unique index whose comment carries this marker is global on purpose
-#: (e.g. a hostname routes to exactly one store).
+#: An index whose comment carries this marker is global on purpose (e.g. a
+#: hostname routes to exactly one store): it need neither include nor lead
+#: with store_id.
 GLOBAL_UNIQUE_MARKER = "storedb:global-unique"
 
 _TABLES = """
@@ -48,7 +49,14 @@ from pg_index i join pg_class ic on ic.oid = i.indexrelid
 where i.indisunique and not exists (select from pg_constraint k where k.conindid = i.indexrelid)
 """
 
-_LEADING = "select indrelid, indkey[0] from pg_index"
+#: Every index with its first column (0 for an expression) and its comment.
+_INDEXES = """
+select i.indrelid, ic.relname, format('%I.%I', n.nspname, ic.relname), i.indkey[0]::int,
+       coalesce(obj_description(ic.oid, 'pg_class'), '')
+from pg_index i join pg_class ic on ic.oid = i.indexrelid
+join pg_namespace n on n.oid = ic.relnamespace
+order by 2
+"""
 
 _DEFINERS = """
 select p.oid::regprocedure::text
@@ -122,12 +130,13 @@ def audit(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
         policies = conn.execute(_POLICIES).fetchall()
         keys = conn.execute(_KEYS).fetchall()
         uniques = conn.execute(_UNIQUE_INDEXES).fetchall()
-        leading = {(r[0], r[1]) for r in conn.execute(_LEADING).fetchall()}
+        indexes = conn.execute(_INDEXES).fetchall()
         definers = [r[0] for r in conn.execute(_DEFINERS).fetchall()]
         tenants = conn.execute(
             "select oid, relrowsecurity, relforcerowsecurity from pg_class "
             "where oid = to_regclass('tenants')").fetchone()
     tenant_attnum = {oid: attnum for oid, _, _, _, _, attnum in tables}
+    leading = {(rel, first) for rel, _, _, first, _ in indexes}
     found: list[Violation] = []
     for oid, name, rls, forced, notnull, attnum in tables:
         def bad(rule: str, message: str, fix: str, name: str = name) -> None:
@@ -166,6 +175,14 @@ def audit(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
             bad("index", "no index leads with store_id",
                 f"create index on {name} (store_id, ...); or make the primary key "
                 "(store_id, id)")
+        for rel, index, qualified, first, comment in indexes:
+            if rel == oid and first != attnum and GLOBAL_UNIQUE_MARKER not in comment:
+                bad("index", f"index {index} does not lead with store_id (every query of "
+                    "the app is scoped to one store)",
+                    f"drop index {qualified}; create index {index} on {name} "
+                    "(store_id, ...); (GIN/GiST: btree_gin/btree_gist give store_id an "
+                    "operator class) or, if it must be global, comment on index "
+                    f"{qualified} is '{GLOBAL_UNIQUE_MARKER}: <why>';")
     if tenants is not None and not (tenants[1] and tenants[2]):
         found.append(Violation("tenants", "rls", "row level security on tenants is not enabled "
                                "and forced", "alter table tenants enable row level security; "
