@@ -109,23 +109,34 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
     timeout_ms = max(1, round(statement_lock_timeout * 1000))
     started = time.perf_counter()
     done = 0
+    # A transactional file costs psql's round trips plus one: its prologue travels with
+    # its first statement and its history row with the commit (simple protocol allows
+    # several statements in one message).
+    prefix = prologue(file, lock_timeout_ms=timeout_ms, durable=durable) + ";\n"
     try:
-        _run(conn, prologue(file, lock_timeout_ms=timeout_ms, durable=durable))
+        if not file.transactional:
+            _run(conn, prefix)
         for stmt in statements:
-            _run(conn, stmt.text)
+            _run(conn, prefix + stmt.text if done == 0 and file.transactional else stmt.text)
             done += 1
         measured = None if file.transactional else round((time.perf_counter() - started) * 1000)
         query, params = record(file, measured)
-        row = conn.execute(query, params).fetchone()
         if file.transactional:
-            _run(conn, epilogue(file))
+            from psycopg import ClientCursor
+
+            sql = ClientCursor(conn).mogrify(query, params)
+            row = conn.execute(f"{sql};\n{epilogue(file)}").fetchone()
+        else:
+            row = conn.execute(query, params).fetchone()
     except BaseException as exc:  # Ctrl-C included: never leave half a file behind
         if not conn.closed and not conn.broken and \
                 conn.info.transaction_status != pq.TransactionStatus.IDLE:
             conn.execute("rollback")
         if isinstance(exc, psycopg.Error):
             committed = 0 if file.transactional else done
-            raise failure(conn, file, statements, done, exc, committed=committed) from exc
+            shift = len(prefix) if done == 0 and file.transactional else 0
+            raise failure(conn, file, statements, done, exc, committed=committed,
+                          shift=shift) from exc
         raise
     finally:
         if not file.transactional and not conn.closed and not conn.broken:
@@ -134,8 +145,8 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
 
 
 def failure(conn: psycopg.Connection[Any], file: MigrationFile,
-            statements: Sequence[Statement], done: int, exc: Exception, *, committed: int
-            ) -> MigrationFailed:
+            statements: Sequence[Statement], done: int, exc: Exception, *, committed: int,
+            shift: int = 0) -> MigrationFailed:
     """Turn a psycopg error into a message a DBA can act on: FILE:LINE:COL and every field."""
     import psycopg
 
@@ -150,8 +161,8 @@ def failure(conn: psycopg.Connection[Any], file: MigrationFile,
     else:
         stmt = statements[done]
         offset = stmt.offset
-        if diag and diag.statement_position:
-            offset += int(diag.statement_position) - 1
+        if diag and diag.statement_position:  # ``shift``: text sent ahead of the statement
+            offset += max(0, int(diag.statement_position) - 1 - shift)
         line, column = position(file.text, offset)
         where = f"{file.name}:{line}:{column}"
     parts = [f"{where}: {pg_message}"]
