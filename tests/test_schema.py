@@ -290,6 +290,54 @@ def test_store_pages_use_their_indexes(su):
     assert "products_store_id_created_at_idx" in newest, newest
 
 
+def test_gin_indexes_lead_with_store_id_and_match_store_and_search_together(su):
+    """btree_gin: one GIN scan matches store_id and tags / title trigrams at once.
+
+    As a role that bypasses RLS (here the superuser; in production the
+    storedb_definer functions): for the app's RLS-filtered queries see
+    test_isolation.test_title_search_as_app_uses_the_trigram_index.
+    """
+    defs = dict(su.execute(
+        "select indexrelid::regclass::text, pg_get_indexdef(indexrelid) from pg_index "
+        "where indexrelid in ('products_tags_idx'::regclass, "
+        "'products_title_trgm_idx'::regclass)").fetchall())
+    assert defs["products_tags_idx"].endswith("USING gin (store_id, tags)")
+    assert defs["products_title_trgm_idx"].endswith(
+        "USING gin (store_id, title gin_trgm_ops)")
+    su.execute("select set_config('session_replication_role', 'replica', true)")
+    su.execute("""
+        insert into tenants (id, subdomain, name)
+        select ('00000000-0000-4000-8000-' || lpad(s::text, 12, '0'))::uuid, 'bulk-' || s, 'Bulk'
+        from generate_series(1, 20) s;
+        insert into products (store_id, title, handle, currency_code, tags)
+        select ('00000000-0000-4000-8000-' || lpad((1 + i % 20)::text, 12, '0'))::uuid,
+               'Product ' || i || case when i % 400 = 7 then ' Teapot' else '' end,
+               'product-' || i, 'USD',
+               array['colour-' || i % 7] || case when i % 400 = 7 then array['tea'] else '{}' end
+        from generate_series(1, 20000) i;
+    """)
+    su.commit()
+    # the rows sit in the GIN pending lists until (auto)vacuum merges them
+    su.execute("select gin_clean_pending_list('products_tags_idx'), "
+               "gin_clean_pending_list('products_title_trgm_idx')")
+    su.execute("analyze tenants, products")
+    store = uuid.UUID("00000000-0000-4000-8000-000000000008")  # products 7, 407, ... 19607
+
+    by_title = plan_of(su, "select id from products where store_id = %s and title ilike %s",
+                       (store, "%teapot%"))
+    assert "products_title_trgm_idx" in by_title, by_title
+    assert "Index Cond: ((store_id = " in by_title and "~~*" in by_title, by_title
+    by_tag = plan_of(su, "select id from products where store_id = %s and tags @> %s",
+                     (store, ["tea"]))
+    assert "products_tags_idx" in by_tag, by_tag
+    assert "Index Cond: ((store_id = " in by_tag and "@>" in by_tag, by_tag
+    assert su.execute("select count(*) from products where store_id = %s and title ilike %s",
+                      (store, "%teapot%")).fetchone() == (50,)
+    assert su.execute("select count(*) from products where store_id = %s and tags @> %s",
+                      (store, ["tea"])).fetchone() == (50,)
+    su.rollback()
+
+
 # --------------------------------------------------------------------------- functions
 
 

@@ -103,6 +103,64 @@ def broken_dsn(owner_dsn: str, sqldir) -> str:
     return owner_dsn
 
 
+NON_LEADING_INDEXES = """\
+-- Search by title, written without the tenant-table rules: every index on a
+-- tenant table must lead with store_id.
+create index products_title_idx on products (title);
+create index products_lower_sku_idx on products (lower(sku));
+create index products_store_id_title_idx on products (title, store_id);  -- store_id, but second
+-- global on purpose and said so: not reported
+create index products_external_id_idx on products (external_id);
+comment on index products_external_id_idx is 'storedb:global-unique lookups across stores';
+-- leading with store_id (btree and GIN): not reported
+create index products_store_id_vendor_idx on products (store_id, vendor);
+create index products_store_id_metadata_idx on products using gin (store_id, metadata);
+"""
+
+
+def with_migration(owner_dsn: str, sqldir, body: str) -> str:
+    """The shipped SQL plus migrations/005_extra.sql with ``body``, migrated by the owner."""
+    files: dict[str, str | bytes] = {
+        str(p.relative_to(SQL_DIR)): p.read_bytes()
+        for p in SQL_DIR.rglob("*.sql") if p.parent.name in ("schema", "migrations")}
+    files["migrations/005_extra.sql"] = body
+    result = storedb.migrate(owner_dsn, directory=sqldir(files))
+    assert [a.file for a in result.applied] == ["migrations/005_extra.sql"]
+    return owner_dsn
+
+
+def test_shipped_schema_has_no_index_that_does_not_lead_with_store_id(migrated_db):
+    rows = migrated_db.execute("""
+        select i.indexrelid::regclass::text, coalesce(obj_description(i.indexrelid), '')
+        from pg_index i
+        join pg_attribute a on a.attrelid = i.indrelid and a.attname = 'store_id'
+        where i.indkey[0] <> a.attnum""").fetchall()
+    assert [name for name, _ in rows] == ["tenant_domains_domain_key"]
+    assert rows[0][1].startswith("storedb:global-unique")
+
+
+def test_index_not_leading_with_store_id_is_reported(owner_dsn, sqldir):
+    from storedb.tenancy import audit
+
+    report = audit(with_migration(owner_dsn, sqldir, NON_LEADING_INDEXES))
+    assert {(v.table, v.rule) for v in report.violations} == {("public.products", "index")}
+    messages = sorted(v.message for v in report.violations)
+    assert [m.split()[1] for m in messages] == [
+        "products_lower_sku_idx", "products_store_id_title_idx", "products_title_idx"]
+    assert all("does not lead with store_id" in m for m in messages)
+    fix = next(v.fix for v in report.violations if "products_title_idx " in v.message)
+    assert fix.startswith("drop index public.products_title_idx; create index "
+                          "products_title_idx on public.products (store_id, ...);")
+    assert "storedb:global-unique" in fix
+
+    result = run_cli("check", "--tenancy", "--dsn", owner_dsn)
+    assert result.code == 3, result.out + result.err
+    assert "index products_title_idx does not lead with store_id" in result.out
+    assert "products_external_id_idx" not in result.out
+    assert "products_store_id_vendor_idx" not in result.out
+    assert "products_store_id_metadata_idx" not in result.out
+
+
 def test_shipped_schema_passes(owner_dsn):
     result = run_cli("check", "--tenancy", "--dsn", owner_dsn)
     assert result.code == 0, result.out + result.err

@@ -12,10 +12,19 @@
 --
 -- Depends on
 --   00_base.sql (product_status, generate_slug(), update_updated_at_column(),
---   audit_trigger(), pg_trgm), 01_tenants.sql (tenants, tenant_settings).
+--   audit_trigger(), pg_trgm, btree_gin), 01_tenants.sql (tenants,
+--   tenant_settings).
 --
 -- Locks
---   New table only: no lock on existing data.
+--   One existing table: tenants. The foreign key products_store_id_fkey takes
+--   SHARE ROW EXCLUSIVE on tenants and holds it until this file's transaction
+--   commits: for that long INSERT/UPDATE/DELETE on tenants wait
+--   (create_tenant(), soft_delete_tenant(), a store updating its tenant row);
+--   reads of tenants do not. No existing row is scanned (products is new and
+--   empty). Everything else is new. The runner runs the file with a short
+--   lock_timeout (--statement-lock-timeout, 5 s): it never queues behind a
+--   long transaction on tenants for longer; on a timeout the file is rolled
+--   back and retried (--lock-retries).
 --
 -- Undo
 --   Never edit this file once applied. Undo with a new migration:
@@ -123,7 +132,7 @@ create table products (
 
 
 -- -----------------------------------------------------------------------------
--- Indexes (all btree indexes lead with store_id)
+-- Indexes (all lead with store_id)
 -- -----------------------------------------------------------------------------
 -- storefront URL /products/<handle>; soft-deleted products release the handle
 create unique index products_store_id_handle_key
@@ -150,12 +159,20 @@ create index products_store_id_barcode_idx
   on products (store_id, barcode) where barcode is not null;
 create index products_store_id_deleted_at_idx
   on products (store_id, deleted_at) where deleted_at is not null;
--- GIN indexes cannot lead with a uuid (that would need btree_gin). Queries
--- always also filter on store_id (explicitly and through RLS); the planner
--- combines the GIN result with that predicate (BitmapAnd with the pkey or a
--- recheck).
-create index products_tags_idx on products using gin (tags);
-create index products_title_trgm_idx on products using gin (title gin_trgm_ops);
+-- GIN indexes lead with store_id too, through btree_gin's uuid operator
+-- class (00_base.sql): one index scan matches the store and the tags / title
+-- trigrams together, e.g. `store_id = $1 and tags @> $2`,
+-- `store_id = $1 and title ilike '%mug%'`.
+-- Caveat (RLS): for a role subject to RLS (storedb_app) PostgreSQL evaluates
+-- the policy before any condition whose operator is not LEAKPROOF, and may not
+-- use such a condition as an index condition. @>, LIKE/ILIKE and the pg_trgm
+-- operators are not leakproof, so an application query can use only the
+-- store_id part of an index (the planner takes a btree one) and filters
+-- tags/title row by row within the store; the tags/trigram part serves roles
+-- that bypass RLS (storedb_definer functions, maintenance, reporting). See
+-- infra/db/README.md, "Tenant-table rules".
+create index products_tags_idx on products using gin (store_id, tags);
+create index products_title_trgm_idx on products using gin (store_id, title gin_trgm_ops);
 
 
 -- -----------------------------------------------------------------------------

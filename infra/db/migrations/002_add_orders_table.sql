@@ -17,9 +17,16 @@
 --   audit_trigger()), 01_tenants.sql (tenants), 001 (products).
 --
 -- Locks
---   New tables only: no lock on existing data. (The foreign key from
---   order_line_items to products takes SHARE ROW EXCLUSIVE on products for
---   an instant: the new table is empty, nothing to validate.)
+--   Two existing tables: tenants and products. The foreign keys to tenants
+--   (order_display_id_counters, orders, order_line_items _store_id_fkey) take
+--   SHARE ROW EXCLUSIVE on tenants, order_line_items_store_id_product_id_fkey
+--   takes SHARE ROW EXCLUSIVE on products; both are held until this file's
+--   transaction commits. For that long INSERT/UPDATE/DELETE on tenants
+--   (create_tenant(), soft_delete_tenant(), tenant updates) and on products
+--   wait; reads of either do not. No existing row is scanned (the new tables
+--   are empty). Everything else is new. The runner runs the file with a short
+--   lock_timeout (--statement-lock-timeout, 5 s) and, if a lock wait times
+--   out, rolls the file back and retries it (--lock-retries).
 --
 -- Undo
 --   Never edit this file once applied. Undo with a new migration:

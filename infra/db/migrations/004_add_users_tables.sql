@@ -18,7 +18,15 @@
 --   and RLS conventions).
 --
 -- Locks
---   New tables only: no lock on existing data.
+--   One existing table: tenants. The foreign keys users_store_id_fkey and
+--   user_preferences_store_id_fkey take SHARE ROW EXCLUSIVE on tenants and
+--   hold it until this file's transaction commits: for that long
+--   INSERT/UPDATE/DELETE on tenants wait (create_tenant(),
+--   soft_delete_tenant(), tenant updates); reads of tenants do not. No
+--   existing row is scanned (the new tables are empty). Everything else is
+--   new. The runner runs the file with a short lock_timeout
+--   (--statement-lock-timeout, 5 s) and, if a lock wait times out, rolls the
+--   file back and retries it (--lock-retries).
 --
 -- Undo
 --   Never edit this file once applied. Undo with a new migration:

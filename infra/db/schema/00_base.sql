@@ -7,7 +7,7 @@
 --   append-only audit_log table.
 --
 -- Creates
---   extensions : uuid-ossp, pgcrypto (gen_random_bytes), pg_trgm
+--   extensions : uuid-ossp, pgcrypto (gen_random_bytes), pg_trgm, btree_gin
 --   types      : entity_status, product_status, order_status, payment_status,
 --                fulfillment_status, user_role, subscription_status,
 --                subscription_plan
@@ -18,10 +18,14 @@
 --
 -- Depends on
 --   Nothing (first file). Needs a role allowed to create extensions
---   (superuser, or a trusted-extension-capable database owner).
+--   (superuser, or a role with CREATE on the database such as its owner: all
+--   four extensions are trusted since PostgreSQL 13).
 --
 -- Locks
---   New objects only: no lock on existing data.
+--   No existing table is touched: everything here is new (the ACCESS
+--   EXCLUSIVE lock on the new audit_log is invisible to other sessions until
+--   the file's transaction commits). `create extension if not exists` on an
+--   extension that is already installed changes nothing.
 --
 -- Undo
 --   Never edit this file once applied. Undo with a new migration that drops
@@ -36,6 +40,12 @@
 --     Never remove or rename values.
 --   * Functions: `create or replace` in a new migration, keeping the exact
 --     signature (the DAO and RLS policies call them by name).
+--   * audit_trigger() is SECURITY DEFINER owned by storedb_definer since 003:
+--     `create or replace` keeps owner and grants but resets SECURITY DEFINER
+--     and SET clauses, so a replacement must restate `security definer set
+--     search_path = pg_catalog, public` (and be run by a member of
+--     storedb_definer). Never grant EXECUTE on it to storedb_app: with it the
+--     app could attach it to a temp table of its own and forge audit rows.
 --   * generate_slug() is IMMUTABLE: changing its output changes the handle of
 --     future products only; stored handles are not recomputed.
 -- =============================================================================
@@ -47,6 +57,13 @@
 create extension if not exists "uuid-ossp";
 create extension if not exists pgcrypto;
 create extension if not exists pg_trgm;
+-- btree_gin: GIN operator classes for plain scalar types (uuid among them), so
+-- a GIN index on a tenant table can lead with store_id like every other index
+-- (tenant-table rule "indexes lead with store_id"): products_tags_idx is
+-- gin (store_id, tags), products_title_trgm_idx gin (store_id, title
+-- gin_trgm_ops). Trusted since PostgreSQL 13: the non-superuser schema owner
+-- can create it.
+create extension if not exists btree_gin;
 
 
 -- -----------------------------------------------------------------------------
@@ -240,8 +257,9 @@ create table audit_log (
 create index audit_log_store_id_at_idx on audit_log (store_id, at);
 
 comment on table audit_log is
-  'Append-only history of row changes on tenant tables, written by audit_trigger(). '
-  'The application may insert and select (own store only, RLS); never update/delete.';
+  'Append-only history of row changes on tenant tables, written only by audit_trigger() '
+  '(SECURITY DEFINER, owned by storedb_definer since 003). The application may only '
+  'select (own store, RLS): it can neither insert (no forged rows) nor update/delete.';
 comment on column audit_log.store_id is 'Tenant the changed row belongs to (tenants: the tenant''s own id).';
 comment on column audit_log.at is 'Transaction start time of the change (now()).';
 comment on column audit_log.table_name is 'Table of the changed row (unqualified name).';
@@ -250,7 +268,10 @@ comment on column audit_log.row_key is 'Primary key column values of the changed
 comment on column audit_log.old_row is 'Whole row before the change (update/delete), NULL for insert.';
 comment on column audit_log.new_row is 'Whole row after the change (insert/update), NULL for delete.';
 comment on column audit_log.changed_columns is 'Columns whose value changed (update only), sorted.';
-comment on column audit_log.db_user is 'current_user when the change happened (storedb_definer inside SECURITY DEFINER functions).';
+comment on column audit_log.db_user is
+  'Role the session was acting as: the SET ROLE role, else the login role (session_user). '
+  'Written by audit_trigger(); a change made through a SECURITY DEFINER function '
+  '(create_tenant(), ...) records the role that called it.';
 comment on column audit_log.db_session_user is 'session_user: the role that logged in.';
 comment on column audit_log.txid is 'txid_current() of the writing transaction: groups the rows of one transaction.';
 
@@ -267,6 +288,13 @@ comment on column audit_log.txid is 'txid_current() of the writing transaction: 
 -- * A DELETE whose tenant no longer exists (hard delete of a tenant cascading
 --   to its rows) is skipped: the tenant's audit rows are deleted by the same
 --   cascade, and the audit row could not reference the tenant anyway.
+-- * 003 makes it SECURITY DEFINER owned by storedb_definer, so audit rows are
+--   written with the definer's INSERT on audit_log and the application needs
+--   (and has) no INSERT on audit_log: it cannot forge audit rows. Inside the
+--   function current_user is therefore storedb_definer; the acting role is
+--   taken from the session instead (db_user below): the SET ROLE role, else
+--   session_user. The row's store_id has already passed the table's RLS
+--   policy when this AFTER trigger runs.
 create or replace function audit_trigger()
   returns trigger
   language plpgsql
@@ -338,14 +366,20 @@ begin
      where n.value is distinct from v_old -> n.key;
   end if;
 
+  -- db_user: not current_user (storedb_definer once 003 has run) but the role
+  -- the session acts as. The "role" setting is 'none' unless SET ROLE was used;
+  -- SECURITY DEFINER does not change it.
   insert into audit_log
-    (store_id, table_name, operation, row_key, old_row, new_row, changed_columns)
+    (store_id, table_name, operation, row_key, old_row, new_row, changed_columns,
+     db_user, db_session_user)
   values
-    (v_store_id, tg_table_name, lower(tg_op), v_key, v_old, v_new, v_changed);
+    (v_store_id, tg_table_name, lower(tg_op), v_key, v_old, v_new, v_changed,
+     coalesce(nullif(current_setting('role'), 'none'), session_user), session_user);
 
   return null;  -- AFTER trigger: return value ignored
 end;
 $$;
 
 comment on function audit_trigger() is
-  'Generic AFTER row trigger writing audit_log for tenant tables (store_id column, or tenants.id).';
+  'Generic AFTER row trigger writing audit_log for tenant tables (store_id column, or tenants.id). '
+  'SECURITY DEFINER (storedb_definer) since 003: the only writer of audit_log.';

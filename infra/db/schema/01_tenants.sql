@@ -20,9 +20,14 @@
 --   get_current_store_id(), gen_random_uuid()/gen_random_bytes()).
 --
 -- Locks
---   New tables only: no lock on existing data. The foreign key added to
---   audit_log takes SHARE ROW EXCLUSIVE on audit_log and tenants for the
---   validation scan; audit_log is empty at this point.
+--   One existing table: audit_log (00_base.sql). Adding audit_log_store_id_fkey
+--   takes SHARE ROW EXCLUSIVE on audit_log (and on the new tenants) and holds
+--   it until this file's transaction commits: writes to audit_log wait for
+--   that long, reads do not. Nothing writes audit_log yet (no audited table
+--   exists before this file) and the validation scan finds it empty.
+--   Everything else is new. The runner runs the file with a short
+--   lock_timeout (--statement-lock-timeout, 5 s) and, if a lock wait times
+--   out, rolls the file back and retries it (--lock-retries).
 --
 -- Undo
 --   Never edit this file once applied. Undo with a new migration dropping the

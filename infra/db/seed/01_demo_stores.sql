@@ -31,7 +31,15 @@
 --   row is re-created; a changed demo row is left as it is.
 --
 -- Locks
---   Row locks on the rows it inserts only.
+--   ROW EXCLUSIVE on every table it inserts into (tenants, store_configs,
+--   tenant_settings, tenant_domains, products, orders, order_line_items,
+--   users, user_preferences, and through the triggers audit_log and
+--   order_display_id_counters), ROW SHARE plus FOR KEY SHARE row locks on
+--   the rows its foreign keys reference (tenants, orders, products, users),
+--   and the row locks of the rows it inserts or upserts (a store's counter
+--   row serialises that store's order inserts), all held until the seed's
+--   transaction commits. These table locks conflict only with DDL and other
+--   SHARE-or-stronger locks, not with the application's reads and writes.
 --
 -- Undo
 --   Hard-delete the demo tenants (cascades to all their rows, audit included):
