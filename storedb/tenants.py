@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from .errors import InvalidSubdomain, SubdomainTaken, TenantAlreadyDeleted, TenantNotFound
 from .scope import Db, borrow
@@ -71,41 +71,59 @@ def _translated(subdomain: str | None = None, tenant: object = None) -> Iterator
                                    "changed.") from exc
 
 
-def _read(conn: Any, tenant_id: UUID | str) -> Tenant | None:
-    """Read one tenant row with its own store set (RLS shows a store only itself)."""
-    row = conn.execute(
-        "select current_setting('app.current_store_id', true), set_current_store_id(%s)",
-        (str(tenant_id),)).fetchone()
-    found = conn.execute(f"select {_COLUMNS} from tenants where id = %s",
-                         (str(tenant_id),)).fetchone()
-    conn.execute("select set_config('app.current_store_id', %s, true)",
-                 (row[0] if row and row[0] else "",))
-    return Tenant(*found) if found else None
+# Reading a tenant row needs its own store set (RLS shows a store only itself) and
+# the caller's store put back afterwards.  The previous value is parked in a
+# second setting on the server, so the three statements need no answer from
+# each other and travel in one pipeline.
+_SET = ("select set_config('storedb.saved_store_id', "
+        "coalesce(current_setting('app.current_store_id', true), ''), true), "
+        "set_current_store_id(%s)")
+_RESTORE = ("select set_config('app.current_store_id', "
+            "current_setting('storedb.saved_store_id'), true)")
+
+
+def _read_queued(conn: Any, tenant_id: UUID | str) -> Any:
+    """Queue the read of one tenant row; returns the cursor that will hold it."""
+    conn.execute(_SET, (str(tenant_id),))
+    cur = conn.execute(f"select {_COLUMNS} from tenants where id = %s", (str(tenant_id),))
+    conn.execute(_RESTORE)
+    return cur
+
+
+def _tenant(cur: Any) -> Tenant | None:
+    row = cur.fetchone()
+    return Tenant(*row) if row else None
 
 
 def create_tenant(db: Db, *, subdomain: str, name: str, plan: str | None = None,
                   locale: str | None = None, timezone: str | None = None,
                   currency_code: str | None = None) -> Tenant:
-    """Create a store with its config and settings in one transaction."""
-    args: dict[str, Any] = {"p_subdomain": subdomain, "p_name": name}
+    """Create a store with its config and settings in one transaction and one round trip.
+
+    The id is drawn here, so the row can be read back in the same pipeline.
+    """
+    tenant_id = uuid4()
+    args: dict[str, Any] = {"p_subdomain": subdomain, "p_name": name, "p_id": tenant_id}
     for key, value in (("p_plan", plan), ("p_locale", locale), ("p_timezone", timezone),
                        ("p_currency_code", currency_code)):
         if value is not None:
             args[key] = value
     named = ", ".join(f"{k} => %({k})s" for k in args)
-    with borrow(db) as conn, _translated(subdomain), conn.transaction():
-        row = conn.execute(f"select create_tenant({named})", args).fetchone()
-        assert row is not None
-        tenant = _read(conn, row[0])
+    with borrow(db) as conn, _translated(subdomain), conn.pipeline(), conn.transaction():
+        conn.execute(f"select create_tenant({named})", args)
+        cur = _read_queued(conn, tenant_id)
+    tenant = _tenant(cur)
     assert tenant is not None
     return tenant
 
 
 def soft_delete_tenant(db: Db, tenant_id: UUID | str) -> Tenant:
     """Mark a store deleted (rows are kept); raise if unknown or already deleted."""
-    with borrow(db) as conn, _translated(tenant=tenant_id), conn.transaction():
+    with borrow(db) as conn, _translated(tenant=tenant_id), conn.pipeline(), \
+            conn.transaction():
         conn.execute("select soft_delete_tenant(%s)", (str(tenant_id),))
-        tenant = _read(conn, tenant_id)
+        cur = _read_queued(conn, tenant_id)
+    tenant = _tenant(cur)
     assert tenant is not None
     return tenant
 
@@ -122,8 +140,8 @@ def get_tenant(db: Db, *, id: UUID | str | None = None, subdomain: str | None = 
             row = conn.execute("select resolve_store_id(%s)", (subdomain,)).fetchone()
             if row is None or row[0] is None:
                 return None
-            tenant = _read(conn, row[0])
+            tenant = _tenant(_read_queued(conn, row[0]))
             if tenant is None or tenant.subdomain != subdomain.strip().lower():
                 return None
             return tenant
-        return _read(conn, id)  # type: ignore[arg-type]
+        return _tenant(_read_queued(conn, id))  # type: ignore[arg-type]

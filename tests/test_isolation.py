@@ -269,7 +269,8 @@ def test_public_cannot_execute_security_definer_functions(su, app_dsn):
         "join pg_roles r on r.oid = p.proowner "
         "where n.nspname = 'public' and p.prosecdef order by 1").fetchall()
     assert {d[0].split("(")[0] for d in definers} == {
-        "create_tenant", "soft_delete_tenant", "resolve_store_id", "audit_trigger"}
+        "create_tenant", "soft_delete_tenant", "resolve_store_id", "audit_trigger",
+        "search_products"}
     # the app may call the platform functions; audit_trigger() only fires as a trigger
     assert [(name, owner, public, app) for name, owner, public, app in definers
             if owner != "storedb_definer" or public
@@ -285,6 +286,7 @@ def test_public_cannot_execute_security_definer_functions(su, app_dsn):
             for call in ("select create_tenant('outside', 'Outside')",
                          f"select soft_delete_tenant('{STORE_A}')",
                          "select resolve_store_id('nordic-threads')",
+                         "select * from search_products('mug')",
                          f"select set_current_store_id('{STORE_A}')"):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege) as info:
                     conn.execute(call)
@@ -371,12 +373,12 @@ def test_handle_lookup_as_app_uses_the_index(su, app):
     assert found == [("product-7",)]  # product 7 belongs to store 8 (1 + 7 % 20)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "RLS: ILIKE (texticlike) is not LEAKPROOF, so for a role subject to RLS PostgreSQL "
-    "evaluates the store policy first and never uses the ILIKE as an index condition; "
-    "the app's plan is a btree store_id scan plus a filter. Needs a SECURITY DEFINER "
-    "search function or a superuser marking the operator LEAKPROOF; see infra/db/README.md"))
 def test_title_search_as_app_uses_the_trigram_index(su, app):
+    """search_products() (migration 005) searches one store through the trigram index.
+
+    A plain ``title ilike`` by a role under RLS cannot use that index (ILIKE is
+    not LEAKPROOF); the SECURITY DEFINER function applies the store itself.
+    """
     su.execute("select set_config('session_replication_role', 'replica', true)")  # no triggers
     su.execute("""
         insert into tenants (id, subdomain, name)
@@ -396,10 +398,29 @@ def test_title_search_as_app_uses_the_trigram_index(su, app):
     su.commit()  # statistics become visible to other sessions at commit
     store = uuid.UUID("00000000-0000-4000-8000-000000000008")  # products 7, 407, ... 19607
     with storedb.tenant_scope(app, store) as conn:
-        plan = "\n".join(r[0] for r in conn.execute(
-            "explain select id, title from products where title ilike %s", ("%teapot%",)))
-    assert "products_title_trgm_idx" in plan, plan
-    assert "Filter: (title ~~*" not in plan, plan  # the index matches the title, not only store_id
+        found = conn.execute("select title, store_id from search_products(%s)",
+                             ("teapot",)).fetchall()
+        assert conn.execute("select count(*) from search_products('Product')"
+                            ).fetchone()[0] == 50  # the default limit
+    assert len(found) == 50 and all(r[1] == store and "Teapot" in r[0] for r in found)
+    # the plan inside the function, as auto_explain logs it (LOAD needs a superuser)
+    plans: list[str] = []
+    su.add_notice_handler(lambda diag: plans.append(diag.message_primary or ""))
+    su.execute("load 'auto_explain'")
+    su.execute("select set_config('auto_explain.log_min_duration', '0', true), "
+               "set_config('auto_explain.log_nested_statements', 'on', true), "
+               "set_config('auto_explain.log_level', 'notice', true), "
+               "set_current_store_id(%s)", (store,))
+    su.execute("select count(*) from search_products('teapot')")
+    su.rollback()
+    inner = next(p for p in plans if "from products p" in p)
+    assert "Index Scan on products_title_trgm_idx" in inner, inner
+    with app.transaction():  # no store set: nothing, like the policy
+        assert app.execute("select count(*) from search_products('teapot')").fetchone() == (0,)
+    with storedb.tenant_scope(app, store) as conn:  # wildcards are literal
+        assert conn.execute("select count(*) from search_products('%')").fetchone() == (0,)
+
+
 
 
 # --------------------------------------------------------------------------- tenant_scope

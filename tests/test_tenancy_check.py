@@ -92,14 +92,14 @@ EXPECTED = {
 
 @pytest.fixture
 def broken_dsn(owner_dsn: str, sqldir) -> str:
-    """The shipped SQL plus migrations/005_broken.sql, migrated by the owner."""
+    """The shipped SQL plus migrations/900_broken.sql, migrated by the owner."""
     files: dict[str, str | bytes] = {
         str(p.relative_to(SQL_DIR)): p.read_bytes()
         for p in SQL_DIR.rglob("*.sql") if p.parent.name in ("schema", "migrations")}
-    files["migrations/005_broken.sql"] = BROKEN
+    files["migrations/900_broken.sql"] = BROKEN
     root: Path = sqldir(files)
     result = storedb.migrate(owner_dsn, directory=root)
-    assert [a.file for a in result.applied] == ["migrations/005_broken.sql"]
+    assert [a.file for a in result.applied] == ["migrations/900_broken.sql"]
     return owner_dsn
 
 
@@ -119,13 +119,13 @@ create index products_store_id_metadata_idx on products using gin (store_id, met
 
 
 def with_migration(owner_dsn: str, sqldir, body: str) -> str:
-    """The shipped SQL plus migrations/005_extra.sql with ``body``, migrated by the owner."""
+    """The shipped SQL plus migrations/900_extra.sql with ``body``, migrated by the owner."""
     files: dict[str, str | bytes] = {
         str(p.relative_to(SQL_DIR)): p.read_bytes()
         for p in SQL_DIR.rglob("*.sql") if p.parent.name in ("schema", "migrations")}
-    files["migrations/005_extra.sql"] = body
+    files["migrations/900_extra.sql"] = body
     result = storedb.migrate(owner_dsn, directory=sqldir(files))
-    assert [a.file for a in result.applied] == ["migrations/005_extra.sql"]
+    assert [a.file for a in result.applied] == ["migrations/900_extra.sql"]
     return owner_dsn
 
 

@@ -169,7 +169,8 @@ create index products_store_id_deleted_at_idx
 -- operators are not leakproof, so an application query can use only the
 -- store_id part of an index (the planner takes a btree one) and filters
 -- tags/title row by row within the store; the tags/trigram part serves roles
--- that bypass RLS (storedb_definer functions, maintenance, reporting). See
+-- that bypass RLS (storedb_definer functions, maintenance, reporting): the
+-- app's title search goes through search_products() (migration 005). See
 -- infra/db/README.md, "Tenant-table rules".
 create index products_tags_idx on products using gin (store_id, tags);
 create index products_title_trgm_idx on products using gin (store_id, title gin_trgm_ops);

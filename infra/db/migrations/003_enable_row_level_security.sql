@@ -259,7 +259,7 @@ revoke execute on function
   update_updated_at_column(), generate_slug(text), set_current_store_id(uuid),
   get_current_store_id(), audit_trigger(), validate_timezone(),
   products_before_write(), orders_assign_display_id(),
-  create_tenant(text, text, subscription_plan, text, text, text, jsonb),
+  create_tenant(text, text, subscription_plan, text, text, text, jsonb, uuid),
   soft_delete_tenant(uuid), resolve_store_id(text)
   from public;
 
@@ -270,7 +270,7 @@ grant execute on function
   update_updated_at_column(), generate_slug(text), set_current_store_id(uuid),
   get_current_store_id(), validate_timezone(),
   products_before_write(), orders_assign_display_id(),
-  create_tenant(text, text, subscription_plan, text, text, text, jsonb),
+  create_tenant(text, text, subscription_plan, text, text, text, jsonb, uuid),
   soft_delete_tenant(uuid), resolve_store_id(text)
   to storedb_app;
 
@@ -292,9 +292,9 @@ alter function audit_trigger()
 alter function audit_trigger()
   owner to storedb_definer;
 
-alter function create_tenant(text, text, subscription_plan, text, text, text, jsonb)
+alter function create_tenant(text, text, subscription_plan, text, text, text, jsonb, uuid)
   security definer set search_path = pg_catalog, public;
-alter function create_tenant(text, text, subscription_plan, text, text, text, jsonb)
+alter function create_tenant(text, text, subscription_plan, text, text, text, jsonb, uuid)
   owner to storedb_definer;
 
 alter function soft_delete_tenant(uuid)

@@ -310,6 +310,8 @@ create trigger tenant_settings_audit
 --   other constraint errors (name, locale, currency, timezone, config) are
 --   raised unchanged.
 -- Paid plans start a 14-day trial; the free plan is active at once.
+-- p_id lets a caller choose the new store's id (e.g. a client-generated UUID, so
+-- it can send the follow-up queries in the same round trip); NULL draws one.
 create or replace function create_tenant(
   p_subdomain     text,
   p_name          text,
@@ -317,7 +319,8 @@ create or replace function create_tenant(
   p_locale        text              default 'en-US',
   p_timezone      text              default 'UTC',
   p_currency_code text              default 'USD',
-  p_config        jsonb             default '{}'
+  p_config        jsonb             default '{}',
+  p_id            uuid              default null
 )
   returns uuid
   language plpgsql
@@ -331,8 +334,9 @@ declare
   v_constraint text;
 begin
   begin
-    insert into tenants (subdomain, name, subscription_plan, subscription_status, trial_ends_at)
-    values (v_subdomain,
+    insert into tenants (id, subdomain, name, subscription_plan, subscription_status, trial_ends_at)
+    values (coalesce(p_id, gen_random_uuid()),
+            v_subdomain,
             btrim(p_name),
             p_plan,
             case when p_plan = 'free' then 'active' else 'trialing' end::subscription_status,
@@ -380,7 +384,7 @@ begin
 end;
 $$;
 
-comment on function create_tenant(text, text, subscription_plan, text, text, text, jsonb) is
+comment on function create_tenant(text, text, subscription_plan, text, text, text, jsonb, uuid) is
   'Creates a tenant with its store_config and tenant_settings; returns the new store id. '
   'The subdomain is used as given (upper case is rejected, not lowered). '
   'SECURITY DEFINER (storedb_definer) since 003.';
