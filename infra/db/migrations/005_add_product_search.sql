@@ -38,22 +38,27 @@
 --   grants; re-state them anyway when changing the signature.
 -- =============================================================================
 
+-- PL/pgSQL rather than SQL: a SECURITY DEFINER function is never inlined, and
+-- PL/pgSQL keeps the query's plan between calls instead of planning it anew.
 create function search_products(p_query text, p_limit integer default 50)
   returns setof products
-  language sql
+  language plpgsql
   stable
   security definer
   set search_path = pg_catalog, public
 as $$
-  select p.*
-  from products p
-  where p.store_id = get_current_store_id()          -- the RLS rule, applied here
-    and p.deleted_at is null
-    -- the query is a literal substring: escape ILIKE's wildcards and escape char
-    and p.title ilike '%' || replace(replace(replace(coalesce(p_query, ''),
-                     '\', '\\'), '%', '\%'), '_', '\_') || '%'
-  order by similarity(p.title, p_query) desc, p.created_at desc, p.id
-  limit greatest(1, least(coalesce(p_limit, 50), 500));
+begin
+  return query
+    select p.*
+    from products p
+    where p.store_id = get_current_store_id()        -- the RLS rule, applied here
+      and p.deleted_at is null
+      -- the query is a literal substring: escape ILIKE's wildcards and escape char
+      and p.title ilike '%' || replace(replace(replace(coalesce(p_query, ''),
+                       '\', '\\'), '%', '\%'), '_', '\_') || '%'
+    order by similarity(p.title, p_query) desc, p.created_at desc, p.id
+    limit greatest(1, least(coalesce(p_limit, 50), 500));
+end;
 $$;
 
 comment on function search_products(text, integer) is
