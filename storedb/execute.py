@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storedb")
 
+#: Result statuses of statements that succeeded (PGRES_COMMAND_OK, TUPLES_OK, EMPTY_QUERY).
+_OK = frozenset({1, 2, 0})
+
 
 def apply_with_retries(conn: psycopg.Connection[Any], file: MigrationFile,
                        statements: Sequence[Statement], *, statement_lock_timeout: float,
@@ -93,10 +96,28 @@ def record(file: MigrationFile, duration_ms: int | None) -> tuple[str, tuple[Any
     return query, params
 
 
+def _send(conn: psycopg.Connection[Any], message: str) -> list[Any]:
+    """Send one simple-protocol message; return a result per statement that ran.
+
+    The server runs the statements in order and stops at the first error, so
+    the results say exactly which statement failed.  ``Connection.wait``
+    cancels the statement on the server when Ctrl-C interrupts the wait.
+    """
+    from psycopg import generators
+
+    conn.pgconn.send_query(message.encode())
+    return conn.wait(generators.execute(conn.pgconn))
+
+
 def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
                statements: Sequence[Statement], *, statement_lock_timeout: float,
                durable: bool = True) -> int:
     """Apply ``file`` and record it; return its duration in ms.
+
+    A transactional file travels as two messages: begin, settings and its
+    statements, then the history insert and commit; psql needs a round trip
+    per statement.  A ``no-transaction`` file goes statement by statement, since
+    PostgreSQL runs a multi-statement message as one transaction.
 
     ``durable=False`` commits without waiting for the WAL flush: the runner
     sets it on every file but the last of a run, whose synchronous commit
@@ -104,44 +125,62 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
     server crash can only lose whole files together with their history rows.
     """
     import psycopg
-    from psycopg import pq
+    from psycopg import ClientCursor, pq
 
     timeout_ms = max(1, round(statement_lock_timeout * 1000))
-    started = time.perf_counter()
+    head = prologue(file, lock_timeout_ms=timeout_ms, durable=durable)
     done = 0
-    # A transactional file costs psql's round trips plus one: its prologue travels with
-    # its first statement and its history row with the commit (simple protocol allows
-    # several statements in one message).
-    prefix = prologue(file, lock_timeout_ms=timeout_ms, durable=durable) + ";\n"
     try:
-        if not file.transactional:
-            _run(conn, prefix)
-        for stmt in statements:
-            _run(conn, prefix + stmt.text if done == 0 and file.transactional else stmt.text)
-            done += 1
-        measured = None if file.transactional else round((time.perf_counter() - started) * 1000)
-        query, params = record(file, measured)
         if file.transactional:
-            from psycopg import ClientCursor
-
-            sql = ClientCursor(conn).mogrify(query, params)
-            row = conn.execute(f"{sql};\n{epilogue(file)}").fetchone()
-        else:
-            row = conn.execute(query, params).fetchone()
+            pieces = [head, *(s.text for s in statements)]
+            skip = head.count(";") + 1  # the prologue's own statements come first
+            results = _send(conn, ";\n".join(pieces))
+            bad = next((r for r in results if r.status not in _OK), None)
+            if bad is not None:
+                done = max(0, min(len(statements) - 1, results.index(bad) - skip))
+                # where the failing statement starts in the message, for its error position
+                raise _error(conn, bad, len(";\n".join(pieces[:1 + done])) + 2)
+            done = len(statements)
+            # The history row goes in a message of its own: with the file's text as a
+            # literal beside the CREATE FUNCTION bodies, PostgreSQL could no longer
+            # place an error inside a body.
+            query, params = record(file, None)
+            insert = ClientCursor(conn).mogrify(query, params)
+            results = _send(conn, f"{insert};\n{epilogue(file)}")
+            bad = next((r for r in results if r.status not in _OK), None)
+            if bad is not None:
+                raise _error(conn, bad, 0)
+            value = results[0].get_value(0, 0)
+            return int(value) if value is not None else 0
+        started = time.perf_counter()
+        _run(conn, head)
+        for stmt in statements:
+            _run(conn, stmt.text)
+            done += 1
+        query, params = record(file, round((time.perf_counter() - started) * 1000))
+        row = conn.execute(query, params).fetchone()
+        return int(row[0]) if row else 0
     except BaseException as exc:  # Ctrl-C included: never leave half a file behind
         if not conn.closed and not conn.broken and \
                 conn.info.transaction_status != pq.TransactionStatus.IDLE:
             conn.execute("rollback")
         if isinstance(exc, psycopg.Error):
             committed = 0 if file.transactional else done
-            shift = len(prefix) if done == 0 and file.transactional else 0
             raise failure(conn, file, statements, done, exc, committed=committed,
-                          shift=shift) from exc
+                          shift=getattr(exc, "storedb_shift", 0)) from exc
         raise
     finally:
         if not file.transactional and not conn.closed and not conn.broken:
             _run(conn, epilogue(file))
-    return int(row[0]) if row else 0
+
+
+def _error(conn: psycopg.Connection[Any], result: Any, shift: int) -> Exception:
+    """The psycopg exception for an error result, remembering where its statement starts."""
+    from psycopg import errors
+
+    exc = errors.error_from_result(result, encoding=conn.info.encoding)
+    exc.storedb_shift = shift  # type: ignore[attr-defined]
+    return exc
 
 
 def failure(conn: psycopg.Connection[Any], file: MigrationFile,

@@ -13,6 +13,8 @@ import psycopg
 from tests.conftest import SQL_DIR, history
 
 N_PROCESSES = 8
+SLEEPING = ("select count(*) from pg_stat_activity where query like '%pg_sleep(30)%' "
+            "and state = 'active' and pid <> pg_backend_pid()")
 
 
 def clean_env() -> dict[str, str]:
@@ -78,17 +80,15 @@ def test_killed_runner_leaves_no_lock_and_no_half_file(empty_dsn: str, tmp_path:
     with psycopg.connect(empty_dsn, autocommit=True) as watch:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if watch.execute("select count(*) from pg_stat_activity where query like "
-                             "'select pg_sleep(30)%'").fetchone() == (1,):
+            if watch.execute(SLEEPING).fetchone() == (1,):
                 break
             time.sleep(0.05)
         proc.kill()  # kill -9 in the middle of the long file
         proc.wait()
         deadline = time.monotonic() + 30  # the server notices the dead client and rolls back
-        while watch.execute("select count(*) from pg_stat_activity where query like "
-                            "'select pg_sleep(30)%'").fetchone() != (0,):
+        while watch.execute(SLEEPING).fetchone() != (0,):
             watch.execute("select pg_terminate_backend(pid) from pg_stat_activity where query "
-                          "like 'select pg_sleep(30)%'")
+                          "like '%pg_sleep(30)%' and pid <> pg_backend_pid()")
             assert time.monotonic() < deadline
             time.sleep(0.05)
     assert [h[0] for h in history(empty_dsn)] == ["migrations/001_fast.sql"]
