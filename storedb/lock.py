@@ -65,16 +65,17 @@ def runner_lock(conn: psycopg.Connection[Any], *, timeout: float,
     listening = False
     try:
         while True:
+            # after a wake-up, first ask whether the work is done: then no lock is needed
+            if listening and done is not None and done():
+                yield False
+                return
             row = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
             if row and row[0]:
                 break
-            if not listening:  # listen, then try again at once: no release can slip between
+            if not listening:  # listen, then look again at once: no release can slip between
                 conn.execute(f"listen {CHANNEL}")
                 listening = True
                 continue
-            if done is not None and done():
-                yield False
-                return
             now = time.monotonic()
             if now >= deadline:
                 raise LockTimeout(
