@@ -8,6 +8,7 @@ the rules can be tested without a database or a filesystem.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -71,7 +72,7 @@ class MigrationFile:
         """The file as text; :func:`load_directory` has already proved it is UTF-8."""
         return self.data.decode("utf-8")
 
-    @property
+    @functools.cached_property
     def directives(self) -> frozenset[str]:
         return parse_directives(self.name, self.data)
 
