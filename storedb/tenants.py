@@ -99,8 +99,13 @@ def _one_trip(conn: Any, call: tuple[str, Any], store: tuple[str, Any]) -> Tenan
         "begin", "commit")
     autocommit = conn.autocommit
     with ClientCursor(conn) as cur:
-        steps = [cur.mogrify(*call), cur.mogrify(_SET.format(id=store[0]), store[1])]
-        sql = ";\n".join([begin, *steps, _READ, _RESTORE, end])
+        if nested:  # the caller's transaction goes on: park its store and put it back
+            steps = [cur.mogrify(*call), cur.mogrify(_SET.format(id=store[0]), store[1]),
+                     _READ, _RESTORE]
+        else:  # our own transaction: the setting ends with it
+            steps = [cur.mogrify(*call),
+                     cur.mogrify(f"select set_current_store_id({store[0]})", store[1]), _READ]
+        sql = ";\n".join([begin, *steps, end])
         try:
             if not nested:
                 conn.autocommit = True  # our own begin/commit: no extra BEGIN from psycopg
