@@ -202,12 +202,20 @@ def _fleet_dsns(dsn: tuple[str, ...], dsn_file: Path | None) -> list[str]:
 def _migrate_fleet(dsns: list[str], jobs: int, as_json: bool, options: dict[str, Any]) -> None:
     from .fleet import FleetItem, migrate_many
 
+    if options.get("sql"):
+        raise UsageError("--sql prints one database's SQL: use it with a single --dsn.")
+
+    def outcome(item: FleetItem) -> str:
+        r = item.result
+        if not item.ok or r is None:
+            return "FAILED: " + str(item.error).splitlines()[0]
+        if r.dry_run:
+            return f"would apply {len(r.pending)} file(s)" if r.pending else "up to date"
+        return f"applied {len(r.applied)} file(s)" if r.applied else "up to date"
+
     def line(item: FleetItem) -> None:
         if not as_json:
-            what = ("failed" if not item.ok else
-                    f"applied {len(item.result.applied)}" if item.result and item.result.applied
-                    else "up to date")
-            click.echo(f"{item.dsn}: {what} ({item.seconds:.2f}s)", err=True)
+            click.echo(f"{item.dsn}: {outcome(item)} ({item.seconds:.2f}s)", err=True)
 
     result = migrate_many(dsns, jobs=jobs, on_done=line, **options)
     if as_json:
@@ -216,12 +224,7 @@ def _migrate_fleet(dsns: list[str], jobs: int, as_json: bool, options: dict[str,
         width = max(len(i.dsn) for i in result.items)
         click.echo(f"{'DATABASE':<{width}}  RESULT")
         for item in result.items:
-            if item.error:
-                first = str(item.error).splitlines()[0]
-                click.echo(f"{item.dsn:<{width}}  FAILED: {first}")
-            else:
-                n = len(item.result.applied) if item.result else 0
-                click.echo(f"{item.dsn:<{width}}  ok, {n} applied")
+            click.echo(f"{item.dsn:<{width}}  {outcome(item)}")
         click.echo(f"{sum(i.ok for i in result.items)} of {len(result.items)} databases ok")
     if not result.ok:
         sys.exit(EXIT_FAILED)
@@ -254,18 +257,22 @@ def status(dsn: str | None, directory: Path | None, as_json: bool, wait: float) 
 def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
           tenancy: bool) -> None:
     """Change nothing; exit 0 when all is applied, 3 when there is work (or violations)."""
-    if tenancy:
+    result = runner.check(dsn, directory=directory, wait=wait)
+    text = "\n".join(f"{e.state:<8} {e.file}" for e in result.problems)
+    text = text or "ok: every file is applied and unchanged"
+    payload = result.to_json()
+    ok = result.ok
+    if tenancy:  # the files first: an audit of a half-migrated schema would mislead
         from .tenancy import audit
 
         report = audit(dsn, wait=wait)
-        text = "\n".join(f"{v.table}: {v.message}\n    fix: {v.fix}" for v in report.violations)
-        _emit(as_json, report.to_json(),
-              text or f"tenancy ok: {report.tables} tenant tables checked")
-        sys.exit(EXIT_OK if report.ok else EXIT_WORK)
-    result = runner.check(dsn, directory=directory, wait=wait)
-    text = "\n".join(f"{e.state:<8} {e.file}" for e in result.problems)
-    _emit(as_json, result.to_json(), text or "ok: every file is applied and unchanged")
-    sys.exit(EXIT_OK if result.ok else EXIT_WORK)
+        text += "\n" + ("\n".join(f"{v.table}: {v.message}\n    fix: {v.fix}"
+                                  for v in report.violations)
+                        or f"tenancy ok: {report.tables} tenant tables checked")
+        payload["tenancy"] = report.to_json()
+        ok = ok and report.ok
+    _emit(as_json, payload, text)
+    sys.exit(EXIT_OK if ok else EXIT_WORK)
 
 
 _json_flag = click.option("--json", "as_json", is_flag=True,

@@ -166,6 +166,12 @@ def audit(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
                         "composite with store_id",
                         "reference (store_id, <col>) to (store_id, id) so rows cannot point "
                         "at another store's row")
+        if tenants is not None and not any(
+                rel == oid and contype == "f" and frel == tenants[0] and conkey == [attnum]
+                for rel, _, contype, conkey, frel, _ in keys):
+            bad("tenant-fk", "store_id does not reference tenants (id)",
+                f"alter table {name} add foreign key (store_id) references tenants (id) "
+                "on delete cascade;")
         for rel, index, indkey, comment in uniques:
             if rel == oid and attnum not in indkey and GLOBAL_UNIQUE_MARKER not in comment:
                 bad("keys", f"unique index {index} does not include store_id",

@@ -129,3 +129,27 @@ def test_missing_definer_as_non_superuser_keeps_the_helpful_error(migrated_db, f
                                  f"nologin bypassrls; grant {definer_role} to {OWNER};")
     # the whole block rolled back: not even the app role it could create is left
     assert roles(dsn_of(migrated_db), app_role, definer_role) == []
+
+
+def test_migrator_outside_an_existing_definer_role_is_told_what_to_run(
+        empty_dsn: str, migrated_db: psycopg.Connection) -> None:  # migrated_db: the roles exist
+    import storedb
+
+    role = f"mig_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(empty_dsn, autocommit=True) as su:  # storedb_definer already exists
+        su.execute(f"create role {role} login")  # no CREATEROLE: may not grant roles
+        dbname = su.info.dbname
+        su.execute(f"alter database {dbname} owner to {role}")
+        su.execute(f"alter schema public owner to {role}")
+    try:
+        with pytest.raises(storedb.MigrationFailed) as err:
+            storedb.migrate(empty_dsn.replace("user=postgres", f"user={role}"),
+                            directory=SQL_DIR)
+        assert err.value.file == "migrations/003_enable_row_level_security.sql"
+        assert f"run as a superuser once: grant storedb_definer to {role};" in str(err.value)
+    finally:
+        with psycopg.connect(empty_dsn, autocommit=True) as su:
+            su.execute(f"alter database {dbname} owner to postgres")
+            su.execute("alter schema public owner to pg_database_owner")
+            su.execute(f"drop owned by {role} cascade")
+            su.execute(f"drop role {role}")

@@ -208,7 +208,7 @@ def test_cli_exits_3_naming_table_rule_and_fix(broken_dsn):
 
     as_json = run_cli("check", "--tenancy", "--json", "--dsn", broken_dsn)
     assert as_json.code == 3
-    payload = json.loads(as_json.out)
+    payload = json.loads(as_json.out)["tenancy"]
     assert payload["ok"] is False
     assert {(v["table"], v["rule"]) for v in payload["violations"]} == EXPECTED
     assert all(v["fix"] and v["message"] for v in payload["violations"])
@@ -218,8 +218,15 @@ def test_cli_json_on_a_good_schema(owner_dsn):
     result = run_cli("check", "--tenancy", "--json", "--dsn", owner_dsn)
     assert result.code == 0, result.out + result.err
     payload = json.loads(result.out)
-    assert payload["ok"] is True and payload["violations"] == []
-    assert payload["tables"] >= 10
+    assert payload["ok"] is True and payload["problems"] == []  # every file applied
+    assert payload["tenancy"]["ok"] is True and payload["tenancy"]["violations"] == []
+    assert payload["tenancy"]["tables"] >= 10
+
+
+def test_tenancy_check_also_requires_every_file_applied(empty_dsn):
+    result = run_cli("check", "--tenancy", "--dsn", empty_dsn)
+    assert result.code == 3  # nothing applied: not "ok", whatever the catalog says
+    assert "pending  schema/00_base.sql" in result.out
 
 
 def test_tenants_table_losing_force_is_reported(owner_dsn, migrated_db):
@@ -230,3 +237,18 @@ def test_tenants_table_losing_force_is_reported(owner_dsn, migrated_db):
     report = audit(owner_dsn)
     assert [(v.table, v.rule) for v in report.violations] == [("tenants", "rls")]
     assert "force row level security" in report.violations[0].fix
+
+
+def test_tenant_table_without_a_foreign_key_to_tenants_is_reported(owner_dsn, sqldir):
+    files = {str(p.relative_to(SQL_DIR)): p.read_text() for p in SQL_DIR.glob("*/*.sql")}
+    files["migrations/900_orphan.sql"] = (
+        "create table orphans (store_id uuid not null, id int not null,\n"
+        "  constraint orphans_pkey primary key (store_id, id));\n"
+        "alter table orphans enable row level security;\n"
+        "alter table orphans force row level security;\n"
+        "create policy orphans_store_isolation on orphans using (store_id = "
+        "get_current_store_id()) with check (store_id = get_current_store_id());\n")
+    storedb.migrate(owner_dsn, directory=sqldir(files))
+    report = storedb.check_tenancy(owner_dsn)
+    assert {(v.table, v.rule) for v in report.violations} == {("public.orphans", "tenant-fk")}
+    assert "references tenants (id)" in report.violations[0].fix

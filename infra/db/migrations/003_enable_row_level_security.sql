@@ -94,8 +94,18 @@ begin
       create role storedb_app nologin nobypassrls;
       comment on role storedb_app is
         'storedb: group role of application login roles. Subject to RLS; call set_current_store_id() in every transaction.';
-    exception when duplicate_object or unique_violation then
-      null;  -- created meanwhile by another database's migration
+    exception
+      when duplicate_object or unique_violation then
+        null;  -- created meanwhile by another database's migration
+      when insufficient_privilege then
+        if not exists (select 1 from pg_roles where rolname = 'storedb_app') then
+          raise exception using
+            errcode = 'insufficient_privilege',
+            message = format('role %I may not create the role storedb_app', current_user),
+            detail  = format('create role storedb_app failed: %s', sqlerrm),
+            hint    = 'migrate as a role with CREATEROLE, or as a superuser run once: '
+                      'create role storedb_app nologin;';
+        end if;
     end;
   end if;
   if exists (select 1 from pg_roles where rolname = 'storedb_app' and (rolbypassrls or rolsuper)) then
@@ -140,8 +150,18 @@ begin
   if not pg_has_role(current_user, 'storedb_definer', 'member') then
     begin
       execute format('grant storedb_definer to %I', current_user);
-    exception when unique_violation then
-      null;  -- granted meanwhile by another database's migration
+    exception
+      when unique_violation then
+        null;  -- granted meanwhile by another database's migration
+      when insufficient_privilege then
+        -- the role exists (made by a superuser, e.g. for another database) but
+        -- we may not grant it to ourselves
+        raise exception using
+          errcode = 'insufficient_privilege',
+          message = format('role %I must be a member of storedb_definer to hand it the '
+                           'SECURITY DEFINER functions', current_user),
+          detail  = format('grant storedb_definer to %I failed: %s', current_user, sqlerrm),
+          hint    = format('run as a superuser once: grant storedb_definer to %I;', current_user);
     end;
   end if;
 
