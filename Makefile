@@ -36,4 +36,5 @@ bench: install
 
 clean:
 	-$(BIN)/python -m storedb local stop
+	-[ -f .storedb/location ] && rm -rf "$$(cat .storedb/location)"
 	rm -rf $(VENV) .storedb dist build

@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +48,14 @@ class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic only in cl
 SECONDS = _Seconds()
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (docker stop, systemd): handled like Ctrl-C, so the statement is cancelled."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 class _Group(click.Group):
     """The one place where failures become messages (or JSON) and exit codes.
 
@@ -66,9 +75,10 @@ class _Group(click.Group):
                 click.echo(json.dumps({"error": payload or {"type": kind, "message": message}},
                                       default=str))
             else:
-                click.echo(f"storedb: {'error: ' if code != 130 else ''}{message}", err=True)
+                click.echo(f"storedb: {'' if code in (130, 143) else 'error: '}{message}", err=True)
             sys.exit(code)
 
+        signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             code = super().main(argv, prog_name=prog_name or "storedb", complete_var=complete_var,
                                 standalone_mode=False, **extra)
@@ -79,10 +89,13 @@ class _Group(click.Group):
                 exc.show()
                 sys.exit(exc.exit_code)
             fail("UsageError", exc.format_message(), exc.exit_code)
-        except (KeyboardInterrupt, click.Abort):
-            fail("Interrupted", "interrupted: the file being applied was rolled back (a "
-                 "no-transaction file keeps the statements it had committed); files applied "
-                 "before it stay. Run migrate again to continue.", 130)
+        except (KeyboardInterrupt, click.Abort) as exc:
+            cause = exc.__cause__ or exc.__context__  # click turns it into Abort
+            word, code = ("terminated", 143) if _Terminated in (type(exc), type(cause)) else (
+                "interrupted", 130)
+            fail("Interrupted", f"{word}: the statement running was cancelled and the file "
+                 "being applied rolled back (a no-transaction file keeps the statements it had "
+                 "committed); files applied before it stay. Run migrate again to continue.", code)
         except Exception as exc:
             if os.environ.get("STOREDB_DEBUG"):
                 raise
@@ -289,6 +302,10 @@ def new(name: str, directory: Path | None, as_json: bool) -> None:
     from .files import next_migration_name, resolve_directory
     from .template import header
 
+    if directory is None and not os.environ.get("STOREDB_DIR") and not Path("infra/db").is_dir():
+        raise UsageError("no SQL directory here: run 'storedb new' from the project root (where "
+                         "infra/db is), or pass --dir. It never writes into the SQL shipped "
+                         "with storedb.")
     root = resolve_directory(directory)
     folder = root / "migrations"
     try:
@@ -325,7 +342,9 @@ def accept(dsn: str | None, directory: Path | None, as_json: bool, wait: float, 
 
     checksum = run_accept(dsn, file, reason=reason, directory=directory, wait=wait)
     _emit(as_json, {"file": file, "checksum": checksum, "reason": reason},
-          f"accepted the edit of {file} ({checksum[:12]}); nothing was run")
+          f"accepted the edit of {file} ({checksum[:12]}); nothing was run" if checksum else
+          f"nothing to accept: {file} is as recorded in the history (unchanged, or its edit "
+          "was accepted already)")
 
 
 @main.command()
@@ -376,6 +395,10 @@ def local_status(as_json: bool) -> None:
     from .local import is_running, locate
 
     cluster = locate()
+    if not (cluster.data / "PG_VERSION").exists():
+        _emit(as_json, {"state": "absent", "home": str(cluster.home), "url": cluster.url()},
+              f"no local cluster in {cluster.root} yet: any command without --dsn creates it")
+        return
     state = "running" if is_running(cluster) else "stopped"
     _emit(as_json, {"state": state, "home": str(cluster.home), "url": cluster.url()},
           f"{state}: {cluster.home} ({cluster.url()})")

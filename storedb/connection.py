@@ -73,7 +73,7 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
             return conn
         except (psycopg.Error, ValueError) as exc:
             retry = isinstance(exc, psycopg.OperationalError)
-            message = redact(" ".join(str(exc).split())) if retry else \
+            message = redact(_one_line(str(exc))) if retry else \
                 f"the DSN is malformed ({type(exc).__name__})"
             fatal = not retry or any(s in message for s in (
                 "password authentication failed", "does not exist", "no password supplied",
@@ -83,6 +83,8 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
                         "'host=... dbname=...'; percent-encode special characters" if not retry
                         else "check the user, password, database name and options in --dsn / "
                         "DATABASE_URL" if fatal else
+                        "is the server running and reachable? Raise --wait if it is still "
+                        "starting" if wait else
                         "is the server running and reachable? Use --wait SECONDS to wait for a "
                         "server that is still starting")
                 waited = f" after waiting {wait:g}s" if wait and not fatal else ""
@@ -167,10 +169,15 @@ def _explained() -> Iterator[None]:
             "checks needs: grant select on public.schema_migrations to <role>.") from exc
     except psycopg.OperationalError as exc:
         raise ConnectError(f"lost the connection to the database: "
-                           f"{redact(' '.join(str(exc).split()))}. Run the command again; "
+                           f"{redact(_one_line(str(exc)))}. Run the command again; "
                            "what was committed is recorded in the history.") from exc
     except psycopg.Error as exc:
-        raise Error(f"database error: {redact(' '.join(str(exc).split()))}") from exc
+        raise Error(f"database error: {redact(_one_line(str(exc)))}") from exc
+
+
+def _one_line(text: str) -> str:
+    """libpq's multi-line messages on one line, their sentences kept apart."""
+    return "; ".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
 def conninfo_of(conn: psycopg.Connection[Any]) -> str:
@@ -196,5 +203,7 @@ def resolve(db: Database | None) -> Database:
     from .local import ensure_running
 
     cluster = ensure_running()
-    log.info("using the local PostgreSQL under %s: %s", cluster.root, cluster.dsn)
+    where = str(cluster.root) if cluster.home == cluster.root else \
+        f"{cluster.root} (data in {cluster.home}, which the postgres user can reach)"
+    log.info("using the local PostgreSQL under %s: %s", where, cluster.dsn)
     return cluster.dsn

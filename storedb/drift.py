@@ -40,8 +40,8 @@ def diff(db: Database | None, file: str, *, directory: Directory = None, wait: f
 
 
 def accept(db: Database | None, file: str, *, reason: str, directory: Directory = None,
-           wait: float = 0.0, lock_timeout: float = 60.0) -> str:
-    """Record the file's current checksum as expected; return the new checksum."""
+           wait: float = 0.0, lock_timeout: float = 60.0) -> str | None:
+    """Record the file's current checksum as expected; return it (None: nothing to accept)."""
     if not reason.strip():
         raise UsageError("--reason is required: say why the edit is safe (e.g. 'comment typo').")
     _, new_checksum = _file(file, directory)
@@ -53,7 +53,7 @@ def accept(db: Database | None, file: str, *, reason: str, directory: Directory 
             raise HistoryError(f"{file} has not been applied here; only applied files can be "
                                "accepted. Run 'storedb migrate' to apply it.")
         if row[0] == new_checksum:
-            return new_checksum
+            return None
         with conn.transaction():
             conn.execute(
                 "update public.schema_migrations set checksum = %s, accepted_at = now(),"

@@ -63,21 +63,33 @@ def _run(conn: psycopg.Connection[Any], sql: str) -> None:
     conn.execute(sql)
 
 
-def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool) -> str:
+def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool,
+             check_client: bool = True) -> str:
     """What is sent before a file's statements: its transaction and its timeouts.
 
     ``statement_timeout`` is lifted because roles and managed servers often set
     one for applications, and a migration cut off half-way helps nobody; the
     short ``lock_timeout`` is what protects the application instead.
+    ``client_connection_check_interval`` (PostgreSQL 14+) makes the server
+    notice within a second that a killed runner is gone, even in the middle
+    of a long statement, so its transaction and its lock end with it.
     """
-    if not file.transactional:
-        return f"set lock_timeout = {lock_timeout_ms}; set statement_timeout = 0"
-    sql = f"begin; set local lock_timeout = {lock_timeout_ms}; set local statement_timeout = 0"
-    return sql if durable else sql + "; set local synchronous_commit = off"
+    scope = "local " if file.transactional else ""
+    sql = [f"set {scope}lock_timeout = {lock_timeout_ms}", f"set {scope}statement_timeout = 0"]
+    if check_client:
+        sql.append(f"set {scope}client_connection_check_interval = 1000")
+    if file.transactional:
+        sql.insert(0, "begin")
+        if not durable:
+            sql.append("set local synchronous_commit = off")
+    return "; ".join(sql)
 
 
-def epilogue(file: MigrationFile) -> str:
-    return "commit" if file.transactional else "reset lock_timeout; reset statement_timeout"
+def epilogue(file: MigrationFile, *, check_client: bool = True) -> str:
+    if file.transactional:
+        return "commit"
+    return "reset lock_timeout; reset statement_timeout" + (
+        "; reset client_connection_check_interval" if check_client else "")
 
 
 def record(file: MigrationFile, duration_ms: int | None) -> tuple[str, tuple[Any, ...]]:
@@ -128,7 +140,8 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
     from psycopg import ClientCursor, pq
 
     timeout_ms = max(1, round(statement_lock_timeout * 1000))
-    head = prologue(file, lock_timeout_ms=timeout_ms, durable=durable)
+    check_client = conn.info.server_version >= 140000
+    head = prologue(file, lock_timeout_ms=timeout_ms, durable=durable, check_client=check_client)
     done = 0
     try:
         if file.transactional:
@@ -171,7 +184,7 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
         raise
     finally:
         if not file.transactional and not conn.closed and not conn.broken:
-            _run(conn, epilogue(file))
+            _run(conn, epilogue(file, check_client=check_client))
 
 
 def _error(conn: psycopg.Connection[Any], result: Any, shift: int) -> Exception:
@@ -224,9 +237,11 @@ def failure(conn: psycopg.Connection[Any], file: MigrationFile,
     if sqlstate in ("42P07", "42710", "42723"):  # duplicate table / object / function
         parts.append("If this database was built before storedb managed it, record what it "
                      "already has with 'storedb baseline --through FILE' instead of re-running.")
+    transient = sqlstate in ("55P03", "40001", "40P01", "57014")  # locks, conflicts, cancel
     if file.transactional:
         parts.append(f"Nothing of {file.name} was kept (its transaction was rolled back); "
-                     "files before it stay applied. Fix the file and run migrate again.")
+                     "files before it stay applied."
+                     + ("" if transient else " Fix the file and run migrate again."))
     elif committed:
         kept = f"statement 1 of {total} was" if committed == 1 else \
             f"statements 1-{committed} of {total} were"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import re
 import time
@@ -280,6 +281,9 @@ def resolve_directory(directory: str | os.PathLike[str] | None = None) -> Path:
     if local.is_dir():
         return local
     packaged = Path(__file__).parent / "sql"  # what the wheel ships
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "infra" / "db"  # an editable checkout
+    if not packaged.is_dir():
+        packaged = Path(__file__).resolve().parent.parent / "infra" / "db"  # editable checkout
+    logging.getLogger("storedb").info(
+        "no ./infra/db here and no --dir or STOREDB_DIR: using the SQL shipped with storedb "
+        "(%s)", packaged)
+    return packaged

@@ -117,11 +117,13 @@ def _script(conn: psycopg.Connection[Any], parsed: list[tuple[MigrationFile, lis
         mode = "one transaction" if f.transactional else "no transaction: each statement commits"
         out.append(f"-- {f.name}: {len(statements)} statement(s), {mode}")
         durable = i == len(parsed) - 1
-        out.append(prologue(f, lock_timeout_ms=timeout_ms, durable=durable) + ";")
+        check_client = conn.info.server_version >= 140000
+        out.append(prologue(f, lock_timeout_ms=timeout_ms, durable=durable,
+                            check_client=check_client) + ";")
         out.extend(s.text.strip() + ";" for s in statements)
         query, params = record(f, None if f.transactional else 0)
         out.append(mogrify(query, params) + ";")
-        out.append(epilogue(f) + ";\n")
+        out.append(epilogue(f, check_client=check_client) + ";\n")
     return "\n".join(out)
 
 

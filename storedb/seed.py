@@ -13,9 +13,16 @@ from pathlib import Path
 
 from . import history
 from .connection import Database, resolve, session
-from .errors import SeedRefused, UsageError
+from .errors import HistoryError, SeedRefused, UsageError
 from .execute import failure
-from .files import MigrationFile, check_utf8, normalise, resolve_directory
+from .files import (
+    MigrationFile,
+    check_utf8,
+    checksums,
+    directory_digest,
+    normalise,
+    resolve_directory,
+)
 from .lock import runner_lock
 from .runner import Directory
 from .statements import split
@@ -39,8 +46,11 @@ def seed(db: Database | None = None, *, directory: Directory = None, force: bool
     if not files:
         raise UsageError(f"no seed files in {folder}")
     target = resolve(db)
+    root = resolve_directory(directory)
     with session(target, wait=wait) as conn, runner_lock(conn, timeout=lock_timeout):
-        history.ensure(conn)
+        if history.history_digest(conn) != directory_digest(checksums(root)):
+            raise HistoryError("the database is not up to date with the SQL files (see "
+                               "'storedb status'): run 'storedb migrate' first, then seed.")
         row = conn.execute(_ENVIRONMENT).fetchone()
         environment = row[0] if row else None
         if environment != "development" and not force:

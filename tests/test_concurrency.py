@@ -85,11 +85,11 @@ def test_killed_runner_leaves_no_lock_and_no_half_file(empty_dsn: str, tmp_path:
             time.sleep(0.05)
         proc.kill()  # kill -9 in the middle of the long file
         proc.wait()
-        deadline = time.monotonic() + 30  # the server notices the dead client and rolls back
+        killed_at = time.monotonic()
+        # the server notices the dead client by itself (client_connection_check_interval)
+        # and ends the statement, its transaction and the session lock with it
         while watch.execute(SLEEPING).fetchone() != (0,):
-            watch.execute("select pg_terminate_backend(pid) from pg_stat_activity where query "
-                          "like '%pg_sleep(30)%' and pid <> pg_backend_pid()")
-            assert time.monotonic() < deadline
+            assert time.monotonic() - killed_at < 10, "the dead runner's statement lives on"
             time.sleep(0.05)
     assert [h[0] for h in history(empty_dsn)] == ["migrations/001_fast.sql"]
     (root / "migrations" / "002_slow.sql").write_text("create table slow (id int);\n")

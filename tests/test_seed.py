@@ -111,3 +111,11 @@ def test_seed_leaves_other_stores_alone_and_restores_missing_demo_rows(su, owner
     assert su.execute("select md5(t::text) from tenants t where id = %s",
                       (mine.id,)).fetchone() == mine_before
     assert subdomains(su) == sorted([*DEMO, "my-shop"])
+
+
+def test_seed_before_migrate_says_to_migrate_first(empty_dsn):
+    from .conftest import tables
+
+    with pytest.raises(storedb.HistoryError, match="run 'storedb migrate' first"):
+        load_seed(empty_dsn, force=True)
+    assert tables(empty_dsn) == set()  # nothing created, not even the history
