@@ -1,8 +1,8 @@
 """Running one file against the database, atomically with its history row.
 
-Statements go one at a time over the simple query protocol, as psql sends
-them, so a failure names its statement and its line in the file.  An
-ordinary file runs in one transaction with its history row; a
+An ordinary file runs in one transaction with its history row: its
+statements travel in one simple-protocol message, whose per-statement
+results name the statement that failed and its line in the file.  A
 ``no-transaction`` file runs statement by statement and is recorded only
 once every statement has succeeded.
 """
@@ -61,6 +61,16 @@ def _run(conn: psycopg.Connection[Any], sql: str) -> None:
     on the server instead of waiting for it to finish.
     """
     conn.execute(sql)
+
+
+def lock_timeout_ms(seconds: float) -> int:
+    """PostgreSQL's lock_timeout for ``seconds``; never 0, which would mean no timeout."""
+    return max(1, round(seconds * 1000))
+
+
+def checks_client(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server has client_connection_check_interval (PostgreSQL 14+)."""
+    return conn.info.server_version >= 140000
 
 
 def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool,
@@ -139,16 +149,16 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
     import psycopg
     from psycopg import ClientCursor, pq
 
-    timeout_ms = max(1, round(statement_lock_timeout * 1000))
-    check_client = conn.info.server_version >= 140000
-    head = prologue(file, lock_timeout_ms=timeout_ms, durable=durable, check_client=check_client)
+    check_client = checks_client(conn)
+    head = prologue(file, lock_timeout_ms=lock_timeout_ms(statement_lock_timeout),
+                    durable=durable, check_client=check_client)
     done = 0
     try:
         if file.transactional:
             pieces = [head, *(s.text for s in statements)]
             skip = head.count(";") + 1  # the prologue's own statements come first
             results = _send(conn, ";\n".join(pieces))
-            bad = next((r for r in results if r.status not in _OK), None)
+            bad = _first_error(results)
             if bad is not None:
                 done = max(0, min(len(statements) - 1, results.index(bad) - skip))
                 # where the failing statement starts in the message, for its error position
@@ -160,7 +170,7 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
             query, params = record(file, None)
             insert = ClientCursor(conn).mogrify(query, params)
             results = _send(conn, f"{insert};\n{epilogue(file)}")
-            bad = next((r for r in results if r.status not in _OK), None)
+            bad = _first_error(results)
             if bad is not None:
                 raise _error(conn, bad, 0)
             value = results[0].get_value(0, 0)
@@ -185,6 +195,10 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
     finally:
         if not file.transactional and not conn.closed and not conn.broken:
             _run(conn, epilogue(file, check_client=check_client))
+
+
+def _first_error(results: list[Any]) -> Any:
+    return next((r for r in results if r.status not in _OK), None)
 
 
 def _error(conn: psycopg.Connection[Any], result: Any, shift: int) -> Exception:

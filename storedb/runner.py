@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import history
 from .connection import Database, resolve, session
-from .execute import apply_with_retries, epilogue, prologue, record
+from .execute import (
+    apply_with_retries,
+    checks_client,
+    epilogue,
+    lock_timeout_ms,
+    prologue,
+    record,
+)
 from .files import (
     MigrationFile,
     checksums,
@@ -82,20 +89,21 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
 def status(db: Database | None = None, *, directory: Directory = None, wait: float = 0.0
            ) -> StatusResult:
     """Every file's state (applied, pending, changed, missing); changes nothing."""
-    files = load_directory(resolve_directory(directory))
-    with session(resolve(db), wait=wait) as conn:
-        plan = make_plan(files, history.read(conn))
-    return StatusResult(plan.entries)
+    return StatusResult(_current_plan(db, directory, wait).entries)
 
 
 def check(db: Database | None = None, *, directory: Directory = None, wait: float = 0.0
           ) -> CheckResult:
     """Whether everything is applied and unchanged; changes nothing."""
-    files = load_directory(resolve_directory(directory))
-    with session(resolve(db), wait=wait) as conn:
-        plan = make_plan(files, history.read(conn))
+    plan = _current_plan(db, directory, wait)
     problems = tuple(e for e in plan.entries if e.state != "applied")
     return CheckResult(ok=not problems, problems=problems, out_of_order=plan.out_of_order)
+
+
+def _current_plan(db: Database | None, directory: Directory, wait: float) -> Plan:
+    files = load_directory(resolve_directory(directory))
+    with session(resolve(db), wait=wait) as conn:
+        return make_plan(files, history.read(conn))
 
 
 def _plan(conn: psycopg.Connection[Any], files: list[MigrationFile], target: str | None,
@@ -111,13 +119,13 @@ def _script(conn: psycopg.Connection[Any], parsed: list[tuple[MigrationFile, lis
     from psycopg import ClientCursor
 
     mogrify = ClientCursor(conn).mogrify
-    timeout_ms = max(1, round(lock_timeout * 1000))
+    timeout_ms = lock_timeout_ms(lock_timeout)
+    check_client = checks_client(conn)
     out = []
     for i, (f, statements) in enumerate(parsed):
         mode = "one transaction" if f.transactional else "no transaction: each statement commits"
         out.append(f"-- {f.name}: {len(statements)} statement(s), {mode}")
         durable = i == len(parsed) - 1
-        check_client = conn.info.server_version >= 140000
         out.append(prologue(f, lock_timeout_ms=timeout_ms, durable=durable,
                             check_client=check_client) + ";")
         out.extend(s.text.strip() + ";" for s in statements)
