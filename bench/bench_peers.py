@@ -2,20 +2,22 @@
 
 yoyo gets the files copied flat in apply order; dbmate gets converted copies
 with ``-- migrate:up`` markers.  dbmate comes from npm (``npm install --prefix
-bench/.tools dbmate``, done here when npm exists); without npm it is skipped.
+~/.cache/storedb-bench/tools dbmate``, done here when npm exists); without npm it is skipped.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import corpus
-from common import BENCH, PYTHON, QUICK, SHIPPED, Cluster, median, run, table
+from common import PYTHON, QUICK, SHIPPED, Cluster, median, run, table
 
-TOOLS = BENCH / ".tools"
+# Fetched tools live outside the repository: nothing binary is ever committed.
+TOOLS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "storedb-bench" / "tools"
 
 
 def _dbmate() -> Path | None:

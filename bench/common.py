@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from storedb import local
+from storedb import _local as local
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -137,7 +137,7 @@ def verdict(ok: bool) -> str:
 
 def storedb_files(directory: Path) -> list[Path]:
     """The files of a storedb SQL root in apply order (schema/ then migrations/)."""
-    from storedb.files import load_directory
+    from storedb.runner._files import load_directory
 
     return [f.path for f in load_directory(directory)]
 

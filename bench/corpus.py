@@ -169,7 +169,7 @@ def tiny(root: Path, n: int) -> Path:
 
 
 def _ordered(src: Path) -> list[Path]:
-    from storedb.files import load_directory
+    from storedb.runner._files import load_directory
 
     return [f.path for f in load_directory(src)]
 

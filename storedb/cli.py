@@ -17,12 +17,15 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import runner
 from .errors import Error, UsageError
+
+if TYPE_CHECKING:
+    from ._local import LocalCluster
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -115,29 +118,95 @@ def _setup_logging(quiet: bool) -> None:
     log.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
-def common(func: F) -> F:
-    """The options every command takes."""
+# Shared options, one decorator each (as sqlite-utils does): a command lists the
+# ones it takes, and its parameters match the library function it calls.
 
-    @click.option("--dsn", "dsn", metavar="DSN", multiple=True,
+def _local_default(dsn: str | None) -> str:
+    """What a command without --dsn uses: the environment, else the local cluster.
+
+    Only the CLI falls back to a server of its own (the library refuses to); it
+    says where the server is and how to stop it.
+    """
+    from ._connection import env_dsn
+
+    if dsn is not None:
+        return dsn
+    from_env = env_dsn()
+    if from_env is not None:
+        return from_env
+    return _start_local().dsn
+
+
+def _start_local() -> LocalCluster:
+    """The local development cluster, started (and its database marked) when needed."""
+    from ._local import ensure_running, is_running, locate
+    from .runner._seed import mark_development
+
+    log = logging.getLogger("storedb")
+    cluster = locate()
+    if not is_running(cluster):
+        log.info("starting the local PostgreSQL under %s (stop it with 'storedb local stop')",
+                 cluster.root)
+    cluster = ensure_running(on_create=mark_development)
+    where = str(cluster.root) if cluster.home == cluster.root else \
+        f"{cluster.root} (data in {cluster.home}, which the postgres user can reach)"
+    log.info("using the local PostgreSQL under %s: %s", where, cluster.dsn)
+    return cluster
+
+
+def dsn_option(func: F) -> F:
+    """One database: --dsn, else $DATABASE_URL / PG*, else the local cluster."""
+
+    @click.option("--dsn", "dsn", metavar="DSN",
                   help="Database URL or conninfo. Default: $DATABASE_URL, else libpq's PG* "
-                  "variables, else the local cluster. migrate takes several.")
-    @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-                  help="SQL root holding schema/ and migrations/. Default: $STOREDB_DIR, else "
-                  "./infra/db, else the SQL shipped with storedb.")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-    @click.option("--wait", type=SECONDS, default=0.0, metavar="SECONDS",
-                  help="Retry connecting for up to SECONDS while the server starts.")
-    @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+                  "variables, else the local cluster (started if needed).")
     @functools.wraps(func)
-    def wrapper(*args: Any, quiet: bool, dsn: tuple[str, ...], **kwargs: Any) -> Any:
-        _setup_logging(quiet)
-        if func.__name__ == "migrate":
-            return func(*args, dsn=dsn, **kwargs)
-        if len(dsn) > 1:
-            raise UsageError("only migrate takes several --dsn; give one.")
-        return func(*args, dsn=dsn[0] if dsn else None, **kwargs)
+    def wrapper(*args: Any, dsn: str | None, **kwargs: Any) -> Any:
+        return func(*args, dsn=_local_default(dsn), **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def dsns_option(func: F) -> F:
+    """Several databases (migrate only): --dsn as often as needed."""
+
+    @click.option("--dsn", "dsn", metavar="DSN", multiple=True,
+                  help="Database URL or conninfo; give it several times to migrate a fleet. "
+                  "Default: $DATABASE_URL, else libpq's PG* variables, else the local cluster.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, dsn: tuple[str, ...], **kwargs: Any) -> Any:
+        return func(*args, dsn=dsn, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+dir_option = click.option(
+    "--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+    help="SQL root holding schema/ and migrations/. Default: $STOREDB_DIR, else ./infra/db, "
+    "else the SQL shipped with storedb.")
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON object on stdout.")
+wait_option = click.option("--wait", type=SECONDS, default=0.0, metavar="SECONDS",
+                           help="Retry connecting for up to SECONDS while the server starts.")
+
+
+def quiet_option(func: F) -> F:
+    """-q: only warnings and errors on stderr."""
+
+    @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, quiet: bool, **kwargs: Any) -> Any:
+        _setup_logging(quiet)
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def database_command(func: F) -> F:
+    """The options of every command that works on one database."""
+    for option in (wait_option, json_option, dir_option, dsn_option, quiet_option):
+        func = option(func)
+    return func
 
 
 def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
@@ -157,7 +226,11 @@ def main() -> None:
 
 
 @main.command()
-@common
+@quiet_option
+@dsns_option
+@dir_option
+@json_option
+@wait_option
 @click.option("--dsn-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Migrate every database listed in FILE (one DSN a line).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=4, show_default=True,
@@ -189,7 +262,7 @@ def migrate(dsn: tuple[str, ...], directory: Path | None, as_json: bool, wait: f
     if len(dsns) > 1 or dsn_file:
         _migrate_fleet(dsns, jobs, as_json, options)
         return
-    result = runner.migrate(dsns[0] if dsns else None, **options)
+    result = runner.migrate(_local_default(dsns[0] if dsns else None), **options)
     if dry_run:
         text = result.sql if show_sql and result.sql else (
             "\n".join(f"would apply {p}" for p in result.pending) or "nothing to apply")
@@ -213,7 +286,7 @@ def _fleet_dsns(dsn: tuple[str, ...], dsn_file: Path | None) -> list[str]:
 
 
 def _migrate_fleet(dsns: list[str], jobs: int, as_json: bool, options: dict[str, Any]) -> None:
-    from .fleet import FleetItem, migrate_many
+    from .runner import FleetItem, migrate_many
 
     if options.get("sql"):
         raise UsageError("--sql prints one database's SQL: use it with a single --dsn.")
@@ -244,7 +317,7 @@ def _migrate_fleet(dsns: list[str], jobs: int, as_json: bool, options: dict[str,
 
 
 @main.command()
-@common
+@database_command
 def status(dsn: str | None, directory: Path | None, as_json: bool, wait: float) -> None:
     """Show every file: applied, pending, changed or missing."""
     result = runner.status(dsn, directory=directory, wait=wait)
@@ -265,42 +338,32 @@ def status(dsn: str | None, directory: Path | None, as_json: bool, wait: float) 
 
 
 @main.command()
-@common
+@database_command
 @click.option("--tenancy", is_flag=True, help="Audit the catalog for tenant isolation rules.")
 def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
           tenancy: bool) -> None:
     """Change nothing; exit 0 when all is applied, 3 when there is work (or violations)."""
-    result = runner.check(dsn, directory=directory, wait=wait)
+    result = runner.check(dsn, directory=directory, wait=wait, tenancy=tenancy)
     text = "\n".join(f"{e.state:<8} {e.file}" for e in result.problems)
     text = text or "ok: every file is applied and unchanged"
-    payload = result.to_json()
-    ok = result.ok
-    if tenancy:  # the files first: an audit of a half-migrated schema would mislead
-        from .tenancy import audit
-
-        report = audit(dsn, wait=wait)
+    report = result.tenancy
+    if report is not None:
         text += "\n" + ("\n".join(f"{v.table}: {v.message}\n    fix: {v.fix}"
                                   for v in report.violations)
                         or f"tenancy ok: {report.tables} tenant tables checked")
-        payload["tenancy"] = report.to_json()
-        ok = ok and report.ok
-    _emit(as_json, payload, text)
-    sys.exit(EXIT_OK if ok else EXIT_WORK)
-
-
-_json_flag = click.option("--json", "as_json", is_flag=True,
-                          help="Print one JSON object on stdout.")
+    _emit(as_json, result.to_json(), text)
+    sys.exit(EXIT_OK if result.ok else EXIT_WORK)
 
 
 @main.command()
 @click.argument("name")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="SQL root (default as for every command).")
-@_json_flag
+@quiet_option
+@dir_option
+@json_option
 def new(name: str, directory: Path | None, as_json: bool) -> None:
     """Create migrations/NNN_NAME.sql with the next free number and a header template."""
-    from .files import next_migration_name, resolve_directory
-    from .template import header
+    from .runner._files import next_migration_name, resolve_directory
+    from .runner._template import header
 
     if directory is None and not os.environ.get("STOREDB_DIR") and not Path("infra/db").is_dir():
         raise UsageError("no SQL directory here: run 'storedb new' from the project root (where "
@@ -321,24 +384,24 @@ def new(name: str, directory: Path | None, as_json: bool) -> None:
 
 
 @main.command()
-@common
+@database_command
 @click.argument("file")
 def diff(dsn: str | None, directory: Path | None, as_json: bool, wait: float, file: str) -> None:
     """Unified diff between FILE as applied (history) and on disk."""
-    from .drift import diff as run_diff
+    from .runner import diff as run_diff
 
     text = run_diff(dsn, file, directory=directory, wait=wait)
     _emit(as_json, {"file": file, "diff": text}, text or f"{file}: unchanged since applied")
 
 
 @main.command()
-@common
+@database_command
 @click.argument("file")
 @click.option("--reason", required=True, help="Why the edit is safe; kept in the history.")
 def accept(dsn: str | None, directory: Path | None, as_json: bool, wait: float, file: str,
            reason: str) -> None:
     """Record a deliberate edit of an applied FILE (nothing is re-run)."""
-    from .drift import accept as run_accept
+    from .runner import accept as run_accept
 
     checksum = run_accept(dsn, file, reason=reason, directory=directory, wait=wait)
     _emit(as_json, {"file": file, "checksum": checksum, "reason": reason},
@@ -348,13 +411,13 @@ def accept(dsn: str | None, directory: Path | None, as_json: bool, wait: float, 
 
 
 @main.command()
-@common
+@database_command
 @click.option("--through", required=True, metavar="FILE", help="Last file to mark as applied.")
 @click.option("--force", is_flag=True, help="Even if the database already has history.")
 def baseline(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
              through: str, force: bool) -> None:
     """Mark files up to FILE as applied without running them (adopting an existing database)."""
-    from .baseline import baseline as run_baseline
+    from .runner import baseline as run_baseline
 
     names = run_baseline(dsn, through=through, directory=directory, force=force, wait=wait)
     _emit(as_json, {"recorded": names},
@@ -362,12 +425,12 @@ def baseline(dsn: str | None, directory: Path | None, as_json: bool, wait: float
 
 
 @main.command()
-@common
+@database_command
 @click.option("--force", is_flag=True, help="Seed even a database not marked for development.")
 def seed(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
          force: bool) -> None:
     """Load development data from seed/ (idempotent)."""
-    from .seed import seed as run_seed
+    from .runner import seed as run_seed
 
     names = run_seed(dsn, directory=directory, force=force, wait=wait)
     _emit(as_json, {"seeded": names}, "\n".join(f"seeded {n}" for n in names))
@@ -379,20 +442,19 @@ def local() -> None:
 
 
 @local.command("url")
-@_json_flag
+@quiet_option
+@json_option
 def local_url(as_json: bool) -> None:
-    """Start the local cluster if needed and print its URL."""
-    from .local import ensure_running
-
-    cluster = ensure_running()
+    """Print the local cluster's URL, starting the cluster first if it is not running."""
+    cluster = _start_local()
     _emit(as_json, {"url": cluster.url(), "dsn": cluster.dsn}, cluster.url())
 
 
 @local.command("status")
-@_json_flag
+@json_option
 def local_status(as_json: bool) -> None:
     """Say whether the local cluster runs, and where."""
-    from .local import is_running, locate
+    from ._local import is_running, locate
 
     cluster = locate()
     if not (cluster.data / "PG_VERSION").exists():
@@ -405,10 +467,10 @@ def local_status(as_json: bool) -> None:
 
 
 @local.command("stop")
-@_json_flag
+@json_option
 def local_stop(as_json: bool) -> None:
     """Stop the local cluster (its data is kept)."""
-    from .local import stop
+    from ._local import stop
 
     stopped = stop()
     _emit(as_json, {"stopped": stopped}, "stopped" if stopped else "not running")

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from pytest_postgresql import factories
 
-from storedb import local
+from storedb import _local as local
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "infra" / "db"

@@ -22,7 +22,7 @@ APPLIED = {"schema/00_base.sql": "create table items (id int primary key);\n"}
 
 def snapshot(dsn: str) -> tuple[str, list[tuple[str, str]], int]:
     """Everything a failed run could have left behind: schema, history, rows."""
-    from storedb.local import find_bindir
+    from storedb._local import find_bindir
 
     dump = subprocess.run([str(find_bindir() / "pg_dump"), "--schema-only", "--no-owner", dsn],
                           capture_output=True, text=True, check=True).stdout

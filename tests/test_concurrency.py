@@ -51,7 +51,7 @@ def test_library_runners_in_processes(empty_dsn: str, tmp_path: Path) -> None:
 
 
 def test_waiting_runner_names_the_holder_and_times_out(empty_dsn: str) -> None:
-    from storedb.lock import LOCK_KEY
+    from storedb.runner._lock import LOCK_KEY
 
     with psycopg.connect(empty_dsn, autocommit=True, application_name="long-deploy") as holder:
         holder.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))

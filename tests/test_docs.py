@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from storedb._clidoc import replace_block
 from tests.conftest import ROOT
+from tools.clidoc import replace_block
 
 
 def test_readme_command_reference_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
     assert replace_block(readme) == readme, (
-        "README.md's command reference is stale: run python -m storedb._clidoc README.md")
+        "README.md's command reference is stale: run python -m tools.clidoc README.md")
 
 
 def test_readme_documents_every_exit_code_and_both_commands() -> None:

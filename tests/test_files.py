@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from storedb.errors import MigrationFileError
-from storedb.files import (
+from storedb.runner._files import (
     checksum,
     directory_digest,
     load_directory,
@@ -100,7 +100,7 @@ def test_next_migration_number() -> None:
 def test_checksum_cache_never_hides_an_edit(tmp_path: Path) -> None:
     import os
 
-    from storedb.files import checksums
+    from storedb.runner._files import checksums
 
     path = tmp_path / "migrations" / "001_a.sql"
     path.parent.mkdir()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storedb import local
+from storedb import _local as local
 from tests.conftest import run_cli
 
 
@@ -45,3 +45,19 @@ def test_missing_binaries_say_what_to_install(monkeypatch: pytest.MonkeyPatch,
         local.find_bindir()
     assert "apt-get install postgresql" in str(err.value)
     assert "--dsn" in str(err.value)
+
+
+def test_the_library_never_starts_a_server(monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    """An unset DATABASE_URL in production must not mean a throwaway empty database."""
+    import storedb
+    from storedb._connection import LIBPQ_TARGET_VARS
+
+    for var in ("DATABASE_URL", *LIBPQ_TARGET_VARS):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    for call in (storedb.migrate, storedb.status, storedb.check):
+        with pytest.raises(storedb.ConnectError) as err:
+            call()
+        assert "DATABASE_URL" in str(err.value) and "never starts a server" in str(err.value)
+    assert not (tmp_path / ".storedb").exists()

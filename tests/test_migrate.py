@@ -33,7 +33,7 @@ def test_applies_in_order_and_records_history(empty_dsn: str, sqldir: Callable[.
         rows = conn.execute("select filename, checksum, applied_at, applied_by, duration_ms,"
                             " sql_text from schema_migrations order by applied_at").fetchall()
     assert [r[0] for r in rows] == list(BASE)
-    assert rows[0][1] == storedb.files.checksum(BASE["schema/00_base.sql"].encode())
+    assert rows[0][1] == storedb.runner._files.checksum(BASE["schema/00_base.sql"].encode())
     assert rows[0][3] == "postgres" and rows[0][4] >= 0
     assert rows[1][5] == BASE["migrations/001_seed_items.sql"]
 
@@ -224,7 +224,7 @@ def test_dry_run_sql_is_exactly_what_runs(empty_dsn: str, sqldir: Callable[..., 
                    "on items (name);\n"})
     import subprocess
 
-    from storedb.local import find_bindir
+    from storedb._local import find_bindir
 
     script = storedb.migrate(empty_dsn, directory=root, dry_run=True, sql=True).sql
     assert script is not None

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from storedb.errors import DriftError, UsageError
-from storedb.files import MigrationFile, checksum
-from storedb.plan import AppliedMigration, make_plan, refuse_drift
+from storedb.runner._files import MigrationFile, checksum
+from storedb.runner._plan import AppliedMigration, make_plan, refuse_drift
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from storedb.errors import MigrationFileError
-from storedb.files import MigrationFile, checksum
-from storedb.statements import needs_no_transaction, split
+from storedb.runner._files import MigrationFile, checksum
+from storedb.runner._statements import needs_no_transaction, split
 
 
 def f(body: str, name: str = "migrations/001_x.sql") -> MigrationFile:

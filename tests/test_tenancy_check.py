@@ -140,7 +140,7 @@ def test_shipped_schema_has_no_index_that_does_not_lead_with_store_id(migrated_d
 
 
 def test_index_not_leading_with_store_id_is_reported(owner_dsn, sqldir):
-    from storedb.tenancy import audit
+    from storedb.tenancy import check_tenancy as audit
 
     report = audit(with_migration(owner_dsn, sqldir, NON_LEADING_INDEXES))
     assert {(v.table, v.rule) for v in report.violations} == {("public.products", "index")}
@@ -170,7 +170,7 @@ def test_shipped_schema_passes(owner_dsn):
 
 
 def test_broken_migration_is_reported_with_rule_and_fix(broken_dsn):
-    from storedb.tenancy import audit
+    from storedb.tenancy import check_tenancy as audit
 
     report = audit(broken_dsn)
     assert not report.ok
@@ -232,7 +232,7 @@ def test_tenancy_check_also_requires_every_file_applied(empty_dsn):
 def test_tenants_table_losing_force_is_reported(owner_dsn, migrated_db):
     migrated_db.execute("alter table tenants no force row level security")
     migrated_db.commit()
-    from storedb.tenancy import audit
+    from storedb.tenancy import check_tenancy as audit
 
     report = audit(owner_dsn)
     assert [(v.table, v.rule) for v in report.violations] == [("tenants", "rls")]

@@ -8,13 +8,12 @@ one query: the digest of the history against the digest of the directory.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import history
-from .connection import Database, resolve, session
-from .execute import (
+from .._connection import Database, resolve, session
+from . import _history as history
+from ._apply import (
     apply_with_retries,
     checks_client,
     epilogue,
@@ -22,24 +21,24 @@ from .execute import (
     prologue,
     record,
 )
-from .files import (
+from ._files import (
+    Directory,
     MigrationFile,
     checksums,
     directory_digest,
     load_directory,
     resolve_directory,
 )
-from .lock import runner_lock
-from .plan import Plan, make_plan, refuse_drift
-from .results import AppliedFile, CheckResult, MigrateResult, StatusResult
-from .statements import Statement, split
+from ._lock import runner_lock
+from ._plan import Plan, make_plan, refuse_drift
+from ._results import AppliedFile, CheckResult, MigrateResult, StatusResult
+from ._statements import Statement, split
 
 if TYPE_CHECKING:
     import psycopg
 
 log = logging.getLogger("storedb")
 
-Directory = str | os.PathLike[str] | None
 
 
 def migrate(db: Database | None = None, *, directory: Directory = None,
@@ -92,12 +91,22 @@ def status(db: Database | None = None, *, directory: Directory = None, wait: flo
     return StatusResult(_current_plan(db, directory, wait).entries)
 
 
-def check(db: Database | None = None, *, directory: Directory = None, wait: float = 0.0
-          ) -> CheckResult:
-    """Whether everything is applied and unchanged; changes nothing."""
+def check(db: Database | None = None, *, directory: Directory = None, wait: float = 0.0,
+          tenancy: bool = False) -> CheckResult:
+    """Whether everything is applied and unchanged; changes nothing.
+
+    ``tenancy=True`` also audits the catalog for the isolation rules, after the
+    files: an audit of a half-migrated schema would mislead.
+    """
     plan = _current_plan(db, directory, wait)
     problems = tuple(e for e in plan.entries if e.state != "applied")
-    return CheckResult(ok=not problems, problems=problems, out_of_order=plan.out_of_order)
+    report = None
+    if tenancy:
+        from ..tenancy._check import check_tenancy
+
+        report = check_tenancy(db, wait=wait)
+    return CheckResult(ok=not problems and (report is None or report.ok), problems=problems,
+                       out_of_order=plan.out_of_order, tenancy=report)
 
 
 def _current_plan(db: Database | None, directory: Directory, wait: float) -> Plan:

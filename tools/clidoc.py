@@ -1,6 +1,6 @@
 """The README's command reference, generated from ``--help`` so it cannot rot.
 
-``python -m storedb._clidoc README.md`` rewrites the block between the
+``python -m tools.clidoc README.md`` rewrites the block between the
 markers; a test fails when the README and the commands disagree.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from .cli import main
+from storedb.cli import main
 
 START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
 

@@ -18,7 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import MigrationFileError, UsageError
+from ..errors import MigrationFileError, UsageError
+
+#: Where the SQL root is: a path, or None for $STOREDB_DIR / ./infra/db / the shipped SQL.
+Directory = str | os.PathLike[str] | None
 
 #: Folders applied in this order, each with the pattern its ``.sql`` files must match.
 FOLDERS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -270,7 +273,7 @@ def next_migration_name(existing: Iterable[str], slug: str) -> str:
     return f"{max(numbers, default=0) + 1:03d}_{clean}.sql"
 
 
-def resolve_directory(directory: str | os.PathLike[str] | None = None) -> Path:
+def resolve_directory(directory: Directory = None) -> Path:
     """The SQL root: the argument, else $STOREDB_DIR, else ./infra/db, else the packaged SQL."""
     if directory is not None:
         return Path(directory)
@@ -280,9 +283,10 @@ def resolve_directory(directory: str | os.PathLike[str] | None = None) -> Path:
     local = Path("infra/db")
     if local.is_dir():
         return local
-    packaged = Path(__file__).parent / "sql"  # what the wheel ships
+    package = Path(__file__).resolve().parent.parent  # storedb/
+    packaged = package / "sql"  # what the wheel ships
     if not packaged.is_dir():
-        packaged = Path(__file__).resolve().parent.parent / "infra" / "db"  # editable checkout
+        packaged = package.parent / "infra" / "db"  # editable checkout
     logging.getLogger("storedb").info(
         "no ./infra/db here and no --dir or STOREDB_DIR: using the SQL shipped with storedb "
         "(%s)", packaged)

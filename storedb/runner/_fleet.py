@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from .connection import redact
-from .errors import Error
-from .results import MigrateResult
-from .runner import migrate
+from .._connection import redact
+from ..errors import Error
+from ._results import MigrateResult
+from ._run import migrate
 
 #: The database a fleet worker is migrating, so its log lines can say which.
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("storedb_db", default=None)

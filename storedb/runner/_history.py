@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .plan import AppliedMigration
+from ._plan import AppliedMigration
 
 if TYPE_CHECKING:
     import psycopg

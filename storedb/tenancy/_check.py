@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .connection import Database, resolve, session
+from .._connection import Database, resolve, session
 
 #: An index whose comment carries this marker is global on purpose (e.g. a
 #: hostname routes to exactly one store): it need neither include nor lead
@@ -123,7 +123,7 @@ class TenancyReport:
                 "violations": [v.to_json() for v in self.violations]}
 
 
-def audit(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
+def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
     """Check every tenant table and SECURITY DEFINER function; change nothing."""
     with session(resolve(db), wait=wait) as conn:
         tables = conn.execute(_TABLES).fetchall()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .plan import Entry
+from ._plan import Entry
+
+if TYPE_CHECKING:
+    from ..tenancy._check import TenancyReport
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,13 @@ class CheckResult:
     ok: bool
     problems: tuple[Entry, ...]
     out_of_order: tuple[str, ...] = ()
+    #: With ``check(tenancy=True)``: the isolation audit (``ok`` includes it).
+    tenancy: TenancyReport | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "problems": [entry_json(e) for e in self.problems],
-                "out_of_order": list(self.out_of_order)}
+        payload: dict[str, Any] = {"ok": self.ok,
+                                   "problems": [entry_json(e) for e in self.problems],
+                                   "out_of_order": list(self.out_of_order)}
+        if self.tenancy is not None:
+            payload["tenancy"] = self.tenancy.to_json()
+        return payload

@@ -190,20 +190,19 @@ def conninfo_of(conn: psycopg.Connection[Any]) -> str:
 
 
 def resolve(db: Database | None) -> Database:
-    """The database to use: the argument, else the environment, else the local cluster.
+    """The database to use: the argument, else the environment; never a server of our own.
 
-    The local cluster is storedb's embedded default for development; it is
-    only imported (and started) when nothing else names a server.
+    A library that started a throwaway database when ``DATABASE_URL`` happened
+    to be unset would let an application migrate and serve an empty database
+    in production; only the CLI falls back to the local cluster, and says so.
     """
     if db is not None:
         return db
     dsn = env_dsn()
     if dsn is not None:
         return dsn
-    from .local import ensure_running
-
-    cluster = ensure_running()
-    where = str(cluster.root) if cluster.home == cluster.root else \
-        f"{cluster.root} (data in {cluster.home}, which the postgres user can reach)"
-    log.info("using the local PostgreSQL under %s: %s", where, cluster.dsn)
-    return cluster.dsn
+    raise ConnectError(
+        "no database given: pass a DSN or a connection (e.g. storedb.migrate(dsn)), or set "
+        "DATABASE_URL (or libpq's PGHOST / PGDATABASE / PGSERVICE variables). The library never "
+        "starts a server by itself; for a local development database run "
+        "'storedb local url' and use the URL it prints.")

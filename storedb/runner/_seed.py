@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from . import history
-from .connection import Database, resolve, session
-from .errors import HistoryError, SeedRefused, UsageError
-from .execute import failure
-from .files import (
+from .._connection import Database, resolve, session
+from ..errors import HistoryError, SeedRefused, UsageError
+from . import _history as history
+from ._apply import failure
+from ._files import (
+    Directory,
     MigrationFile,
     check_utf8,
     checksums,
@@ -23,9 +24,8 @@ from .files import (
     normalise,
     resolve_directory,
 )
-from .lock import runner_lock
-from .runner import Directory
-from .statements import split
+from ._lock import runner_lock
+from ._statements import split
 
 _ENVIRONMENT = ("select detail from public.schema_migrations_log where event = 'environment' "
                 "order by id desc limit 1")
@@ -34,6 +34,13 @@ _ENVIRONMENT = ("select detail from public.schema_migrations_log where event = '
 def mark_environment(conn: object, name: str) -> None:
     """Record which kind of database this is (development, staging, production)."""
     conn.execute(history.LOG, ("environment", None, None, name))  # type: ignore[attr-defined]
+
+
+def mark_development(dsn: str) -> None:
+    """Mark a database the CLI just created in the local cluster as development (seed allows)."""
+    with session(dsn) as conn:
+        history.ensure(conn)
+        mark_environment(conn, "development")
 
 
 def seed(db: Database | None = None, *, directory: Directory = None, force: bool = False,

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import difflib
 
-from . import history
-from .connection import Database, resolve, session
-from .errors import HistoryError, UsageError
-from .files import load_directory, resolve_directory
-from .lock import runner_lock
-from .runner import Directory
+from .._connection import Database, resolve, session
+from ..errors import HistoryError, UsageError
+from . import _history as history
+from ._files import Directory, load_directory, resolve_directory
+from ._lock import runner_lock
 
 
 def _file(name: str, directory: Directory) -> tuple[str, str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import MigrationFileError
-from .files import MigrationFile
+from ..errors import MigrationFileError
+from ._files import MigrationFile
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import history
-from .errors import MigrationFailed
-from .files import MigrationFile
-from .statements import Statement, position
+from ..errors import MigrationFailed
+from . import _history as history
+from ._files import MigrationFile
+from ._statements import Statement, position
 
 if TYPE_CHECKING:
     import psycopg
@@ -302,7 +302,7 @@ def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
     if not rows:
         return (f"The lock wait on {', '.join(names)} timed out (--statement-lock-timeout); the "
                 "holder has gone since. Run migrate again.")
-    from .connection import caller_pid
+    from .._connection import caller_pid
 
     mine = caller_pid.get()
     lines = [f"  {rel}: {mode} held by pid {pid} ({app}, user {user}, {state}, transaction "

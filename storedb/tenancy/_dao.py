@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from .errors import InvalidSubdomain, SubdomainTaken, TenantAlreadyDeleted, TenantNotFound
-from .scope import Db, borrow
+from ..errors import InvalidSubdomain, SubdomainTaken, TenantAlreadyDeleted, TenantNotFound
+from ._scope import Db, borrow
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .errors import DriftError, UsageError
-from .files import MigrationFile
+from ..errors import DriftError, UsageError
+from ._files import MigrationFile
 
 State = Literal["applied", "pending", "changed", "missing"]
 

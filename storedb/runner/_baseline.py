@@ -6,12 +6,11 @@ without running them, so the next migrate starts after FILE.
 
 from __future__ import annotations
 
-from . import history
-from .connection import Database, resolve, session
-from .errors import HistoryError, UsageError
-from .files import load_directory, resolve_directory
-from .lock import runner_lock
-from .runner import Directory
+from .._connection import Database, resolve, session
+from ..errors import HistoryError, UsageError
+from . import _history as history
+from ._files import Directory, load_directory, resolve_directory
+from ._lock import runner_lock
 
 
 def baseline(db: Database | None, *, through: str, directory: Directory = None,

@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,10 @@ class LocalCluster:
 
     @property
     def dsn(self) -> str:
-        return f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={DBNAME}"
+        return self.dsn_for(DBNAME)
+
+    def dsn_for(self, dbname: str) -> str:
+        return f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname}"
 
     def url(self, dbname: str = DBNAME) -> str:
         return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={PORT}"
@@ -162,8 +165,14 @@ def is_running(cluster: LocalCluster) -> bool:
     return proc.returncode == 0
 
 
-def ensure_running(root: Path | None = None, *, dbname: str = DBNAME) -> LocalCluster:
-    """Create (first time) and start the local cluster, and its database; return it."""
+def ensure_running(root: Path | None = None, *, dbname: str = DBNAME,
+                   on_create: Callable[[str], None] | None = None) -> LocalCluster:
+    """Create (first time) and start the local cluster, and its database; return it.
+
+    ``on_create`` gets the new database's DSN once, right after it is created:
+    the caller marks it (the CLI records it as a development database), so this
+    module knows nothing about migration history.
+    """
     cluster = locate(root)
     if _already_up(cluster, dbname):
         return cluster
@@ -172,7 +181,8 @@ def ensure_running(root: Path | None = None, *, dbname: str = DBNAME) -> LocalCl
             (cluster.root / "location").write_text(f"{cluster.home}\n")
         if not is_running(cluster):
             _init_and_start(cluster)
-        _ensure_database(cluster, dbname)
+        if _ensure_database(cluster, dbname) and on_create is not None:
+            on_create(cluster.dsn_for(dbname))
         (cluster.home / f".database-{dbname}").touch()
     return cluster
 
@@ -211,7 +221,8 @@ def _init_and_start(cluster: LocalCluster) -> None:
           "-l", str(cluster.log_file), "-o", options], "start the local cluster", cluster.log_file)
 
 
-def _ensure_database(cluster: LocalCluster, dbname: str) -> None:
+def _ensure_database(cluster: LocalCluster, dbname: str) -> bool:
+    """Create the database unless it exists; True when it was created now."""
     import psycopg
 
     deadline = time.monotonic() + 10
@@ -223,8 +234,7 @@ def _ensure_database(cluster: LocalCluster, dbname: str) -> None:
                                       (dbname,)).fetchone()
                 if not exists:
                     conn.execute(f'create database "{dbname}"')
-                    _mark_development(cluster, dbname)
-                return
+                return not exists
         except psycopg.OperationalError as exc:
             if time.monotonic() > deadline:
                 raise LocalClusterError(f"the local cluster at {cluster.home} does not accept "
@@ -240,15 +250,3 @@ def stop(root: Path | None = None) -> bool:
     _run([*_as_server_user(), str(find_bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D",
           str(cluster.data)], "stop the local cluster")
     return True
-
-
-def _mark_development(cluster: LocalCluster, dbname: str) -> None:
-    """A database storedb created for development says so in its history (seed allows it)."""
-    import psycopg
-
-    from . import history
-
-    with psycopg.connect(host=str(cluster.socket_dir), port=PORT, user=SUPERUSER,
-                         dbname=dbname, autocommit=True) as conn:
-        conn.execute(history.DDL)
-        conn.execute(history.LOG, ("environment", None, None, "development"))

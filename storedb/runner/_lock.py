@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .errors import LockTimeout
+from ..errors import LockTimeout
 
 if TYPE_CHECKING:
     import psycopg

@@ -1,0 +1,1 @@
+"""Developer tools that stay outside the wheel (the README generator)."""
