@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import PASSWORD, PASSWORD_USER, history, run_cli, tables
+from tests.helpers import PASSWORD, PASSWORD_USER, history, run_cli, tables
 
 APPLIED = {"schema/00_base.sql": "create table items (id int primary key);\n"}
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from storedb.cli import main
-from tests.conftest import dsn_of, history, run_cli, tables
+from tests.helpers import dsn_of, history, run_cli, tables
 
 FILES = {"schema/00_base.sql": "create table items (id int primary key);\n",
          "migrations/001_more.sql": "alter table items add column name text;\n"}

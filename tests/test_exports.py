@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import storedb
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_every_export_resolves_and_all_follows_the_table() -> None:

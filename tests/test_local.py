@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storedb import _local as local
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 
 def test_local_cluster_is_created_reused_and_stopped(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests.conftest import ROOT, history
+from tests.helpers import ROOT, history
 
 
 def test_wheel_ships_sql_and_migrates_from_it(empty_dsn: str, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.conftest import SQL_DIR, history
+from tests.helpers import SQL_DIR, history
 
 N_PROCESSES = 8
 SLEEPING = ("select count(*) from pg_stat_activity where query like '%pg_sleep(30)%' "

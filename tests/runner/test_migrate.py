@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 import storedb
-from tests.conftest import history, tables
+from tests.helpers import SQL_DIR, history, tables
 
 BASE = {
     "schema/00_base.sql": "-- base\ncreate table items (id int primary key, name text);\n",
@@ -163,7 +163,7 @@ class CountingConnection(psycopg.Connection[Any]):
 def test_up_to_date_check_is_one_query(owner_dsn: str) -> None:
     with CountingConnection.connect(owner_dsn) as conn:
         CountingConnection.queries = 0
-        result = storedb.migrate(conn, directory=Path(__file__).parent.parent / "infra" / "db")
+        result = storedb.migrate(conn, directory=SQL_DIR)
         assert result.up_to_date
         assert CountingConnection.queries == 1
 
@@ -179,7 +179,7 @@ def test_up_to_date_start_up_from_a_dsn_is_one_query(owner_dsn: str,
 
     monkeypatch.setattr(psycopg, "connect", counting_connect)
     CountingConnection.queries = 0
-    assert storedb.migrate(owner_dsn, directory=Path(__file__).parent.parent / "infra" / "db"
+    assert storedb.migrate(owner_dsn, directory=SQL_DIR
                            ).up_to_date
     assert len(opened) == 1 and CountingConnection.queries == 1
 

@@ -1,0 +1,60 @@
+"""What several test files share: paths, role names, running the CLI, reading a database.
+
+Fixtures live in ``conftest.py``; plain functions and constants live here, so
+test files import them from ``tests.helpers`` rather than from conftest.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = ROOT / "infra" / "db"
+OWNER = "storedb_owner"  # the non-superuser that owns the schema in tests, as in production
+APP_USER = "app_user"  # a login role in storedb_app: what applications connect as
+PASSWORD_USER, PASSWORD = "pw_user", "Right-Secret-42"  # the one role that needs a password
+
+
+def dsn_of(conn: psycopg.Connection[object], user: str | None = None) -> str:
+    info = conn.info
+    return f"host={info.host} port={info.port} user={user or info.user} dbname={info.dbname}"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 120) -> CliResult:
+    """Run ``python -m storedb`` as a user would, in a process of its own."""
+    import os
+    import subprocess
+
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("DATABASE_URL", "STOREDB_DIR") and not k.startswith("PG")}
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "storedb", *args], capture_output=True,
+                          text=True, env=full_env, cwd=cwd, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def tables(dsn: str) -> set[str]:
+    with psycopg.connect(dsn) as conn:
+        return {r[0] for r in conn.execute(
+            "select tablename from pg_tables where schemaname = 'public'").fetchall()}
+
+
+def history(dsn: str) -> list[tuple[str, str]]:
+    with psycopg.connect(dsn) as conn:
+        if conn.execute("select to_regclass('public.schema_migrations')").fetchone() == (None,):
+            return []
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            "select filename, checksum from schema_migrations order by filename").fetchall()]
