@@ -7,8 +7,7 @@ import pytest
 
 import storedb
 from storedb import seed as load_seed
-
-from .conftest import run_cli
+from tests.helpers import run_cli
 
 DEMO = ["atelier-ceramique", "brew-bros-coffee", "nordic-threads"]
 LOG = "schema_migrations_log"  # records every seed run: not business data
@@ -114,7 +113,7 @@ def test_seed_leaves_other_stores_alone_and_restores_missing_demo_rows(su, owner
 
 
 def test_seed_before_migrate_says_to_migrate_first(empty_dsn):
-    from .conftest import tables
+    from tests.helpers import tables
 
     with pytest.raises(storedb.HistoryError, match="run 'storedb migrate' first"):
         load_seed(empty_dsn, force=True)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from .conftest import OWNER, SQL_DIR, dsn_of
+from tests.helpers import OWNER, SQL_DIR, dsn_of
 
 RLS_FILE = SQL_DIR / "migrations" / "003_enable_row_level_security.sql"
 WORKERS = 4

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 import storedb
-
-from .conftest import SQL_DIR, run_cli
+from tests.helpers import SQL_DIR, run_cli
 
 BROKEN = """\
 -- A wishlist feature written without reading the tenant-table rules.

@@ -14,8 +14,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 import storedb
-
-from .conftest import tables
+from tests.helpers import tables
 
 BUSINESS_TABLES = ("tenants", "store_configs", "tenant_settings", "tenant_domains", "products",
                    "orders", "order_line_items", "users", "user_preferences")
