@@ -81,8 +81,10 @@ def split(file: MigrationFile) -> list[Statement]:
     try:
         slices = parser.split(text, with_parser=True, only_slices=True)
     except parser.ParseError as exc:
-        message, offset = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
+        message, offset = exc.args[0], exc.args[1] if len(exc.args) > 1 else None
         message = " ".join(message.split())
+        if offset is None:  # "at end of input": point just after the last character
+            offset = len(text.rstrip())
         raise _parse_error(file, text, message, offset) from None
     statements = []
     for index, piece in enumerate(slices, start=1):
