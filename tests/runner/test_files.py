@@ -231,6 +231,18 @@ def test_directive_after_the_header_or_inside_a_line_is_ignored(data: bytes) -> 
     assert parse_directives("f", data) == frozenset()
 
 
+def test_a_directive_line_followed_by_words_is_a_plain_comment() -> None:
+    # the file stays transactional, so CONCURRENTLY in it is refused with a pointer to the
+    # directive's exact form
+    assert parse_directives("f", b"-- storedb:no-transaction because of the index\n") == set()
+
+
+def test_an_empty_directive_is_refused() -> None:
+    with pytest.raises(MigrationFileError) as err:
+        parse_directives("f", b"-- storedb:\nselect 1;")
+    assert str(err.value) == "f:1: unknown directive 'storedb:'. Known directives: no-transaction."
+
+
 def test_unknown_directive_message_and_location() -> None:
     with pytest.raises(MigrationFileError) as err:
         parse_directives("migrations/003_x.sql", b"-- a\n\n  -- storedb:transaction \nselect 1;")
