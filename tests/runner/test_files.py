@@ -237,6 +237,12 @@ def test_a_directive_line_followed_by_words_is_a_plain_comment() -> None:
     assert parse_directives("f", b"-- storedb:no-transaction because of the index\n") == set()
 
 
+def test_a_directive_that_is_not_utf8_is_quoted_readably() -> None:
+    with pytest.raises(MigrationFileError) as err:
+        parse_directives("f", b"-- storedb:no-\xfftransaction\n")
+    assert str(err.value).startswith("f:1: unknown directive 'storedb:no-\ufffdtransaction'.")
+
+
 def test_an_empty_directive_is_refused() -> None:
     with pytest.raises(MigrationFileError) as err:
         parse_directives("f", b"-- storedb:\nselect 1;")
@@ -260,15 +266,18 @@ def test_a_file_knows_whether_it_runs_in_a_transaction(tmp_path: Path) -> None:
     assert (a.name, a.folder, a.number, a.path) == ("migrations/001_a.sql", "migrations", 1,
                                                     tmp_path / "migrations" / "001_a.sql")
     assert a.directives == {"no-transaction"} and not a.transactional
-    assert a.data.endswith(b"select 1;\n") and a.checksum == checksum(a.data)
+    assert a.data.endswith(b"select 1;\r\n") and a.checksum == checksum(a.data)  # runs as is
     assert b.transactional and b.directives == frozenset()
-    assert b.text == "select 'é';\n"
+    assert b.text == "select 'é';\n"  # without its BOM
+    assert b.checksum == checksum(b"select '\xc3\xa9';\n")
 
 
 # --- encoding: where the bad byte is --------------------------------------------------------------
 
 @pytest.mark.parametrize("data, line, column, byte", [
     (b"\xff", 1, 1, 0xFF),
+    (b"\n\xff", 2, 1, 0xFF),
+    (b"\nab\xfe", 2, 3, 0xFE),
     (b"select 1;\n\nselect 'a\xe9';\n", 3, 10, 0xE9),
     (b"\nselect '\xc3\xa9';\n-- ok\nselect 2; select '\xc3';\n", 4, 19, 0xC3),
     (b"a\nbb\nccc\ndddd\xfe\n", 4, 5, 0xFE),

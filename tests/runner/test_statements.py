@@ -72,9 +72,12 @@ def test_psql_meta_command_is_explained() -> None:
     assert "psql meta-command" in str(err.value) and "plain SQL" in str(err.value)
 
 
-def test_empty_file_is_refused() -> None:
-    with pytest.raises(MigrationFileError, match="no SQL statement"):
-        split(f("-- only a comment\n\n"))
+def test_comment_only_file_has_no_statements_but_the_template_is_refused() -> None:
+    assert split(f("-- Replaced by 000096_other.sql\n\n")) == []
+    from storedb.runner._template import header
+
+    with pytest.raises(MigrationFileError, match="still the template"):
+        split(f(header("migrations/001_x.sql")))
 
 
 def test_concurrently_in_transactional_file_names_the_directive() -> None:
@@ -136,7 +139,9 @@ def test_transaction_control_after_a_comment(sql: str) -> None:
 
 @pytest.mark.parametrize("sql", ["begin atomic select 1; end", "BEGIN ATOMIC", "select 'commit'",
                                  "comment on table t is 'x'", "create table begin_log ()",
-                                 "reset role", "analyze t"])
+                                 "reset role", "analyze t", "starttransaction", "commitment",
+                                 "ending", "released", "aborted", "savepoints", "rollbacks",
+                                 "beginning"])
 def test_not_transaction_control(sql: str) -> None:
     assert not is_transaction_control(sql)
 
@@ -167,6 +172,14 @@ def test_needs_no_transaction(sql: str) -> None:
     "create table t (); -- index concurrently", "comment on database d is 'x'",
     "alter table t rename to database_t", "create databases", "drop tablespaces",
     "alter systems", "vacuumed", "create role database",
+    # keywords count only as whole words: identifiers that contain them are no keywords
+    "reindex table myconcurrently", "alter table p detach partition p_concurrently",
+    "alter table p detach partitions concurrently", "alter table t_detach partition c concurrently",
+    "alter tablex detach partition c concurrently", "reindexes table concurrently t",
+    "createindex concurrently i on t (x)", "create uniqueindex concurrently i on t (x)",
+    "create indexconcurrently i on t (x)", "dropindex concurrently i", "drop indexconcurrently i",
+    "dropdatabase d", "altersystem set x = 1", "altertable p detach partition c concurrently",
+    "alter table p detachpartition c concurrently",
 ])
 def test_fine_in_a_transaction(sql: str) -> None:
     assert not needs_no_transaction(sql)
@@ -183,6 +196,9 @@ def test_a_long_statement_shows_its_first_three_lines() -> None:
         "Put it in a file of its own whose header has the line '-- storedb:no-transaction' "
         "(see infra/db/README.md). Nothing was applied.")
     assert (err.value.line, err.value.column) == (2, 1)
+    with pytest.raises(MigrationFileError) as err:
+        split(f("vacuum\n  (analyze)\n  t;\n"))
+    assert "transaction:\n    vacuum\n  (analyze)\n  t\nPut it" in str(err.value)  # 3: all
     with pytest.raises(MigrationFileError) as err:
         split(f("vacuum\n  t;\n"))
     assert "transaction:\n    vacuum\n  t\nPut it" in str(err.value)
@@ -201,7 +217,8 @@ def test_statements_know_where_they_start() -> None:
 
 @pytest.mark.parametrize("text, offset, expected", [
     ("abc", 0, (1, 1)), ("abc", 2, (1, 3)), ("a\nbc", 2, (2, 1)), ("a\nbc", 3, (2, 2)),
-    ("\n\n\nx", 3, (4, 1)), ("ab\ncd\nef", 7, (3, 2)),
+    ("\n\n\nx", 3, (4, 1)), ("ab\ncd\nef", 7, (3, 2)), ("\nab", 2, (2, 2)), ("\nab", 0, (1, 1)),
+    ("\n", 1, (2, 1)),
 ])
 def test_position_is_one_based(text: str, offset: int, expected: tuple[int, int]) -> None:
     assert position(text, offset) == expected
@@ -244,14 +261,17 @@ def test_meta_command_message_quotes_it() -> None:
     assert (err.value.line, err.value.column) == (3, 3)
 
 
-def test_empty_file_message_and_location() -> None:
+def test_a_file_of_comments_only_is_a_no_op_unless_it_is_the_template() -> None:
+    from storedb.runner._template import header
+
     for body in ("", "\n\n", "-- only a comment\n/* and this */\n", ";\n;"):
-        with pytest.raises(MigrationFileError) as err:
-            split(f(body))
-        assert str(err.value) == (
-            "migrations/001_x.sql: the file holds no SQL statement (only comments or blank "
-            "lines). Write the migration, or delete the file if it is not applied yet.")
-        assert (err.value.file, err.value.line, err.value.column) == ("migrations/001_x.sql", 1, 1)
+        assert split(f(body)) == []
+    with pytest.raises(MigrationFileError) as err:
+        split(f(header("migrations/001_x.sql")))
+    assert str(err.value) == (
+        "migrations/001_x.sql: the file is still the template 'storedb new' wrote: it holds no "
+        "SQL statement. Write the migration, or delete the file if it is not applied yet.")
+    assert (err.value.file, err.value.line, err.value.column) == ("migrations/001_x.sql", 1, 1)
 
 
 @pytest.mark.parametrize("body, where, line", [
