@@ -18,6 +18,7 @@ SQL_DIR = ROOT / "infra" / "db"
 OWNER = "storedb_owner"  # the non-superuser that owns the schema in tests, as in production
 APP_USER = "app_user"  # a login role in storedb_app: what applications connect as
 PASSWORD_USER, PASSWORD = "pw_user", "Right-Secret-42"  # the one role that needs a password
+HISTORY, HISTORY_LOG = "storedb.schema_migrations", "storedb.schema_migrations_log"
 
 
 def dsn_of(conn: psycopg.Connection[object], user: str | None = None) -> str:
@@ -55,10 +56,10 @@ def tables(dsn: str) -> set[str]:
 
 def history(dsn: str) -> list[tuple[str, str]]:
     with psycopg.connect(dsn) as conn:
-        if conn.execute("select to_regclass('public.schema_migrations')").fetchone() == (None,):
+        if conn.execute(f"select to_regclass('{HISTORY}')").fetchone() == (None,):
             return []
         return [tuple(r) for r in conn.execute(  # type: ignore[misc]
-            "select filename, checksum from schema_migrations order by filename").fetchall()]
+            f"select filename, checksum from {HISTORY} order by filename").fetchall()]
 
 
 def in_store(conn: psycopg.Connection[object], store_id: uuid.UUID, sql: str,

@@ -43,8 +43,9 @@ CASES: list[tuple[str, dict[str, str | bytes], int, list[str]]] = [
      1, ["migrations/002_a.sql", "migrations/002_b.sql", "number 2 is used by"]),
     ("non-utf8", {"migrations/001_x.sql": b"select 1;\nselect '\xe9t\xe9';\n"}, 1,
      ["migrations/001_x.sql:2:9", "not valid UTF-8"]),
-    ("empty file", {"migrations/001_x.sql": "-- nothing yet\n\n"}, 1,
-     ["migrations/001_x.sql", "holds no SQL statement"]),
+    ("untouched template", {"migrations/001_x.sql": "-- Purpose:   <what this migration does "
+                                                    "and why>\n\n"}, 1,
+     ["migrations/001_x.sql", "still the template", "holds no SQL statement"]),
     ("psql \\i", {"migrations/001_x.sql": "select 1;\n\\i other.sql\n"}, 1,
      ["migrations/001_x.sql:2:1", "\\i is a psql meta-command", "plain SQL"]),
     ("psql \\connect", {"migrations/001_x.sql": "\\connect other\nselect 1;\n"}, 1,

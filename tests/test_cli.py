@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from storedb.cli import main
-from tests.helpers import dsn_of, history, run_cli, tables
+from tests.helpers import HISTORY, dsn_of, history, run_cli, tables
 
 FILES = {"schema/00_base.sql": "create table items (id int primary key);\n",
          "migrations/001_more.sql": "alter table items add column name text;\n"}
@@ -97,9 +97,9 @@ def test_diff_accept_and_status_show_the_accepted_edit(empty_dsn: str,
     assert accepted_entry["accepted"]["reason"] == "comment only"
     assert accepted_entry["accepted"]["by"] == "postgres"
     with psycopg.connect(empty_dsn) as conn:
-        kept = conn.execute("select sql_text, applied_checksum <> checksum from schema_migrations"
+        kept = conn.execute(f"select sql_text, applied_checksum <> checksum from {HISTORY}"
                             " where filename = 'schema/00_base.sql'").fetchone()
-        log = conn.execute("select event, detail from schema_migrations_log where event = "
+        log = conn.execute("select event, detail from storedb.schema_migrations_log where event = "
                            "'accept'").fetchall()
     assert kept == (FILES["schema/00_base.sql"], True)  # the SQL as it ran stays on record
     assert log == [("accept", "comment only")]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._connection import Database, resolve, session
+from ._grants import APP_ROLE
+from ._security import app_role_findings, audit_findings, definer_findings, grant_findings
 
 #: An index whose comment carries this marker is global on purpose (e.g. a
 #: hostname routes to exactly one store): it need neither include nor lead
@@ -65,16 +67,6 @@ from pg_index i join pg_class ic on ic.oid = i.indexrelid
 join pg_namespace n on n.oid = ic.relnamespace
 order by 2
 """
-
-_DEFINERS = """
-select p.oid::regprocedure::text
-from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
-  and not exists (select from pg_depend d where d.objid = p.oid and d.deptype = 'e')
-  and not exists (select from unnest(p.proconfig) c where c like 'search_path=%')
-order by 1
-"""
-
 
 def _policy_problems(name: str, oid: int, column: str, policies: list[Any]
                      ) -> list[tuple[str, str, str]]:
@@ -134,14 +126,16 @@ class TenancyReport:
 
 
 def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyReport:
-    """Check every tenant table and SECURITY DEFINER function; change nothing."""
+    """Check every tenant table, SECURITY DEFINER function and app privilege; change nothing."""
     with session(resolve(db), wait=wait) as conn:
         tables = conn.execute(_TABLES).fetchall()
         policies = conn.execute(_POLICIES).fetchall()
         keys = conn.execute(_KEYS).fetchall()
         uniques = conn.execute(_UNIQUE_INDEXES).fetchall()
         indexes = conn.execute(_INDEXES).fetchall()
-        definers = [r[0] for r in conn.execute(_DEFINERS).fetchall()]
+        security = definer_findings(conn) + audit_findings(conn)
+        if conn.execute("select to_regrole(%s)", (APP_ROLE,)).fetchone() != (None,):
+            security += app_role_findings(conn) + grant_findings(conn)
         tenants = conn.execute(
             "select oid, relrowsecurity, relforcerowsecurity from pg_class "
             "where oid = to_regclass('tenants')").fetchone()
@@ -206,9 +200,5 @@ def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyRe
     if tenants is not None:
         for rule, message, fix in _policy_problems("tenants", tenants[0], "id", policies):
             found.append(Violation("tenants", rule, message, fix))
-    for function in definers:
-        found.append(Violation(function, "search-path", "SECURITY DEFINER function does not pin "
-                               "search_path (a caller could shadow the objects it uses)",
-                               f"alter function {function} set search_path = pg_catalog, "
-                               "public, pg_temp;"))
+    found += [Violation(*finding) for finding in security]
     return TenancyReport(len(tables), tuple(found))

@@ -66,9 +66,12 @@ def test_psql_meta_command_is_explained() -> None:
     assert "psql meta-command" in str(err.value) and "plain SQL" in str(err.value)
 
 
-def test_empty_file_is_refused() -> None:
-    with pytest.raises(MigrationFileError, match="no SQL statement"):
-        split(f("-- only a comment\n\n"))
+def test_comment_only_file_has_no_statements_but_the_template_is_refused() -> None:
+    assert split(f("-- Replaced by 000096_other.sql\n\n")) == []
+    from storedb.runner._template import header
+
+    with pytest.raises(MigrationFileError, match="still the template"):
+        split(f(header("migrations/001_x.sql")))
 
 
 def test_concurrently_in_transactional_file_names_the_directive() -> None:
