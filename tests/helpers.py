@@ -7,6 +7,7 @@ test files import them from ``tests.helpers`` rather than from conftest.
 from __future__ import annotations
 
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,3 +86,12 @@ def history(dsn: str) -> list[tuple[str, str]]:
             return []
         return [tuple(r) for r in conn.execute(  # type: ignore[misc]
             f"select filename, checksum from {HISTORY} order by filename").fetchall()]
+
+
+def in_store(conn: psycopg.Connection[object], store_id: uuid.UUID, sql: str,
+             params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Runs one statement in a transaction scoped to ``store_id``; returns its rows."""
+    with conn.transaction():
+        conn.execute("select set_current_store_id(%s)", (store_id,))
+        cur = conn.execute(sql, params)  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []
