@@ -131,7 +131,9 @@ def test_every_transaction_control_statement_is_refused(sql: str, word: str) -> 
         split(f("-- storedb:no-transaction\n" + body))  # not even statement by statement
 
 
-@pytest.mark.parametrize("sql", ["/* first */ commit", "-- why\nCOMMIT", "  rollback  ",
+@pytest.mark.parametrize("sql", ["prepare transaction 'x'", "PREPARE  TRANSACTION 'x'",
+                                 "/**/ commit", "--\nrollback", "/* first */ commit",
+                                 "-- why\nCOMMIT", "  rollback  ",
                                  "/* a\nb */ end"])
 def test_transaction_control_after_a_comment(sql: str) -> None:
     assert is_transaction_control(sql)
@@ -160,6 +162,7 @@ def test_not_transaction_control(sql: str) -> None:
     " CONCURRENTLY", "create /* why */ index concurrently i on t (x)",
     "create -- why\n index concurrently i on t (x)", "create /* a\n b */ index /* c */ "
     "concurrently i on t (x)", "/* leading */ vacuum t", "-- leading\ndrop database d",
+    "create /**/ index concurrently i on t (x)", "create --\n index concurrently i on t (x)",
 ])
 def test_needs_no_transaction(sql: str) -> None:
     assert needs_no_transaction(sql)
@@ -345,6 +348,7 @@ def test_inline_copy_data_is_named_as_such() -> None:
 
 
 def test_a_nul_byte_is_located() -> None:
+    assert refusal("\x00select 1;").startswith("migrations/001_x.sql:1:1: the file holds a NUL")
     assert refusal("select 1;\nselect 'a\x00b';\n") == (
         "migrations/001_x.sql:2:10: the file holds a NUL byte (0x00), which PostgreSQL cannot "
         "receive in SQL text (psql and the server would stop reading there). Remove it (a text "
@@ -357,6 +361,8 @@ def test_a_nul_byte_is_located() -> None:
     "set standard_conforming_strings to \"no\"", "set /* x */ standard_conforming_strings = n",
     "select set_config('standard_conforming_strings', 'off', false)",
     "SELECT SET_CONFIG ( 'standard_conforming_strings' , 'False', true)",
+    "select set_config('standard_conforming_strings','off',false)",
+    "select set_config('standard_conforming_strings', '', false)",
 ])
 def test_turning_standard_strings_off_is_refused(sql: str) -> None:
     assert refusal(f"select 1;\n{sql};\n") == (
@@ -409,3 +415,30 @@ def test_terminated_looks_past_blanks_and_comments() -> None:
     first, second = split(f(text))
     assert terminated(text, first.end) and not terminated(text, second.end)
     assert terminated("x ;", 1) and not terminated("x", 1) and not terminated("x /* ;", 1)
+
+
+def test_non_ascii_text_splits_and_fails_with_its_own_names() -> None:
+    assert split(f("select 'ä' /* é */ ; /* ö */ select 'å'")) == [
+        Statement(1, "select 'ä' /* é */", 0, 1, 1), Statement(2, "select 'å'", 29, 1, 30)]
+    assert split(f("\n  select 'é'; select 2")) == [
+        Statement(1, "select 'é'", 3, 2, 3), Statement(2, "select 2", 15, 2, 15)]
+    assert refusal("select 'é';\ncreate table ü ü ü;") == (
+        'migrations/001_x.sql:2:16: syntax error: syntax error at or near "ü"\n'
+        "    create table ü ü ü;\n                   ^\nNothing was applied.")
+
+
+def test_every_kind_of_white_space_before_a_statement_is_skipped() -> None:
+    assert split(f("select 1;\t\r\n\f\v select 2; -- trailing")) == [
+        Statement(1, "select 1", 0, 1, 1), Statement(2, "select 2", 15, 2, 4)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x -- c\n;", True), ("x -- c;", False), ("x --\n--\n ;", True), ("x -- a\n-- b;", False),
+    ("x /* a /* b */ c */ ;", True), ("x /* a /* b */ ;", False), ("x /**/;", True),
+    ("x /* a */ /* b */\n;", True), ("x /* a */ y;", False), ("x\t\r\n\f\v;", True),
+    ("x /* ; */ -- ;\n /* /* ; */ */ ;", True), ("x /* * / ; */;", True),
+])
+def test_terminated_skips_line_and_nested_block_comments(text: str, expected: bool) -> None:
+    from storedb.runner._statements import terminated
+
+    assert terminated(text, 1) is expected
