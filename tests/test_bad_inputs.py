@@ -17,6 +17,8 @@ import pytest
 
 from tests.helpers import PASSWORD, PASSWORD_USER, history, run_cli, tables
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 APPLIED = {"schema/00_base.sql": "create table items (id int primary key);\n"}
 
 

@@ -68,26 +68,20 @@ def lock_timeout_ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-def checks_client(conn: psycopg.Connection[Any]) -> bool:
-    """Whether the server has client_connection_check_interval (PostgreSQL 14+)."""
-    return conn.info.server_version >= 140000
-
-
-def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool,
-             check_client: bool = True) -> str:
+def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool) -> str:
     """What is sent before a file's statements: its transaction and its timeouts.
 
     ``statement_timeout`` is lifted because roles and managed servers often set
     one for applications, and a migration cut off half-way helps nobody; the
     short ``lock_timeout`` is what protects the application instead.
-    ``client_connection_check_interval`` (PostgreSQL 14+) makes the server
-    notice within a second that a killed runner is gone, even in the middle
-    of a long statement, so its transaction and its lock end with it.
+    ``client_connection_check_interval`` (PostgreSQL 14+, the oldest server
+    storedb accepts) makes the server notice within a second that a killed
+    runner is gone, even in the middle of a long statement, so its
+    transaction and its lock end with it.
     """
     scope = "local " if file.transactional else ""
-    sql = [f"set {scope}lock_timeout = {lock_timeout_ms}", f"set {scope}statement_timeout = 0"]
-    if check_client:
-        sql.append(f"set {scope}client_connection_check_interval = 1000")
+    sql = [f"set {scope}lock_timeout = {lock_timeout_ms}", f"set {scope}statement_timeout = 0",
+           f"set {scope}client_connection_check_interval = 1000"]
     if file.transactional:
         sql.insert(0, "begin")
         if not durable:
@@ -95,11 +89,10 @@ def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool,
     return "; ".join(sql)
 
 
-def epilogue(file: MigrationFile, *, check_client: bool = True) -> str:
+def epilogue(file: MigrationFile) -> str:
     if file.transactional:
         return "commit"
-    return "reset lock_timeout; reset statement_timeout" + (
-        "; reset client_connection_check_interval" if check_client else "")
+    return "reset lock_timeout; reset statement_timeout; reset client_connection_check_interval"
 
 
 def record(file: MigrationFile, duration_ms: int | None) -> tuple[str, tuple[Any, ...]]:
@@ -149,9 +142,8 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
     import psycopg
     from psycopg import ClientCursor, pq
 
-    check_client = checks_client(conn)
     head = prologue(file, lock_timeout_ms=lock_timeout_ms(statement_lock_timeout),
-                    durable=durable, check_client=check_client)
+                    durable=durable)
     done = 0
     try:
         if file.transactional:
@@ -160,7 +152,8 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
             results = _send(conn, ";\n".join(pieces))
             bad = _first_error(results)
             if bad is not None:
-                done = max(0, min(len(statements) - 1, results.index(bad) - skip))
+                done = _failed_piece(pieces, bad, results.index(bad) - skip + 1) - 1
+                done = max(0, min(len(statements) - 1, done))
                 # where the failing statement starts in the message, for its error position
                 raise _error(conn, bad, len(";\n".join(pieces[:1 + done])) + 2)
             done = len(statements)
@@ -194,7 +187,28 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
         raise
     finally:
         if not file.transactional and not conn.closed and not conn.broken:
-            _run(conn, epilogue(file, check_client=check_client))
+            _run(conn, epilogue(file))
+
+
+def _failed_piece(pieces: list[str], result: Any, ran: int) -> int:
+    """Which piece of a message failed: the one holding the error's position, if it has one.
+
+    A statement that fails at run time is the one after those that returned a
+    result (``ran``).  A syntax error rejects the whole message before anything
+    runs, so only its position says which statement it is in: pglast checked
+    the file with a newer grammar than an older server understands.
+    """
+    from psycopg import pq
+
+    raw = result.error_field(pq.DiagnosticField.STATEMENT_POSITION)
+    if not raw:
+        return ran
+    where, start = int(raw) - 1, 0
+    for index, piece in enumerate(pieces):
+        start += len(piece) + 2  # the ";\n" between pieces
+        if where < start:
+            return index
+    return ran
 
 
 def _first_error(results: list[Any]) -> Any:
@@ -248,6 +262,9 @@ def failure(conn: psycopg.Connection[Any], file: MigrationFile,
     if sqlstate == "25001":  # active_sql_transaction: cannot run inside a transaction block
         parts.append("This statement cannot run inside a transaction: put it in a file of its own "
                      "whose header has the line '-- storedb:no-transaction'.")
+    older = _older_grammar(conn) if sqlstate == "42601" else ""  # the file check passed it
+    if older:
+        parts.append(older)
     if sqlstate in ("42P07", "42710", "42723"):  # duplicate table / object / function
         parts.append("If this database was built before storedb managed it, record what it "
                      "already has with 'storedb baseline --through FILE' instead of re-running.")
@@ -285,6 +302,22 @@ def relations_in(statement: str) -> list[str]:
     for node in re.finditer(r'\{"(?:schemaname":"([^"]*)",")?relname":"([^"]*)"', tree):
         names.append(f"{node.group(1)}.{node.group(2)}" if node.group(1) else node.group(2))
     return sorted(set(names)) or [json.dumps(statement[:40])]
+
+
+def _older_grammar(conn: psycopg.Connection[Any]) -> str:
+    """Why the server rejects syntax that storedb's own parse accepted."""
+    from pglast import parser
+
+    from .._connection import readable_version
+
+    grammar = parser.get_postgresql_version()[0]
+    server = conn.info.server_version
+    if server // 10000 >= grammar:
+        return ""
+    return (f"storedb checked this file with the PostgreSQL {grammar} grammar, but the server "
+            f"runs PostgreSQL {readable_version(server)}: the statement uses syntax that "
+            f"PostgreSQL {server // 10000} does not have yet. Write it for the oldest server "
+            "you deploy to, or upgrade that server.")
 
 
 def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:

@@ -15,7 +15,6 @@ from .._connection import Database, resolve, session
 from . import _history as history
 from ._apply import (
     apply_with_retries,
-    checks_client,
     epilogue,
     lock_timeout_ms,
     prologue,
@@ -129,18 +128,16 @@ def _script(conn: psycopg.Connection[Any], parsed: list[tuple[MigrationFile, lis
 
     mogrify = ClientCursor(conn).mogrify
     timeout_ms = lock_timeout_ms(lock_timeout)
-    check_client = checks_client(conn)
     out = []
     for i, (f, statements) in enumerate(parsed):
         mode = "one transaction" if f.transactional else "no transaction: each statement commits"
         out.append(f"-- {f.name}: {len(statements)} statement(s), {mode}")
         durable = i == len(parsed) - 1
-        out.append(prologue(f, lock_timeout_ms=timeout_ms, durable=durable,
-                            check_client=check_client) + ";")
+        out.append(prologue(f, lock_timeout_ms=timeout_ms, durable=durable) + ";")
         out.extend(s.text.strip() + ";" for s in statements)
         query, params = record(f, None if f.transactional else 0)
         out.append(mogrify(query, params) + ";")
-        out.append(epilogue(f, check_client=check_client) + ";\n")
+        out.append(epilogue(f) + ";\n")
     return "\n".join(out)
 
 

@@ -67,6 +67,19 @@ where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
 order by 1
 """
 
+#: Schemas where the application role may create objects, and whether PUBLIC is why.
+#: PostgreSQL 15 stopped granting CREATE on schema public to PUBLIC, but a database
+#: created on 14 or older keeps that grant through pg_upgrade and dump/restore.
+_SCHEMA_CREATE = """
+select n.nspname, exists (select from aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+                          where a.grantee = 0 and a.privilege_type = 'CREATE')
+from pg_namespace n
+where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_'
+  and case when to_regrole('storedb_app') is null then false
+           else has_schema_privilege(to_regrole('storedb_app'), n.oid, 'CREATE') end
+order by 1
+"""
+
 
 def _policy_problems(name: str, oid: int, column: str, policies: list[Any]
                      ) -> list[tuple[str, str, str]]:
@@ -132,6 +145,7 @@ def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyRe
         uniques = conn.execute(_UNIQUE_INDEXES).fetchall()
         indexes = conn.execute(_INDEXES).fetchall()
         definers = [r[0] for r in conn.execute(_DEFINERS).fetchall()]
+        creatable = conn.execute(_SCHEMA_CREATE).fetchall()
         tenants = conn.execute(
             "select oid, relrowsecurity, relforcerowsecurity from pg_class "
             "where oid = to_regclass('tenants')").fetchone()
@@ -201,4 +215,12 @@ def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyRe
                                "search_path (a caller could shadow the objects it uses)",
                                f"alter function {function} set search_path = pg_catalog, "
                                "public;"))
+    for schema, via_public in creatable:
+        grantee = "public" if via_public else "storedb_app"
+        found.append(Violation(f"schema {schema}", "schema-create", "the application role may "
+                               f"create objects in schema {schema}"
+                               + (" (PUBLIC may: the default before PostgreSQL 15)"
+                                  if via_public else "")
+                               + ", e.g. functions or tables that shadow the schema's own",
+                               f"revoke create on schema {schema} from {grantee};"))
     return TenancyReport(len(tables), tuple(found))

@@ -14,6 +14,8 @@ import pytest
 import storedb
 from tests.helpers import SQL_DIR, run_cli
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 BROKEN = """\
 -- A wishlist feature written without reading the tenant-table rules.
 
@@ -251,3 +253,21 @@ def test_tenant_table_without_a_foreign_key_to_tenants_is_reported(owner_dsn, sq
     report = storedb.check_tenancy(owner_dsn)
     assert {(v.table, v.rule) for v in report.violations} == {("public.orphans", "tenant-fk")}
     assert "references tenants (id)" in report.violations[0].fix
+
+
+@pytest.mark.parametrize("grantee, fix", [
+    ("public", "revoke create on schema public from public;"),
+    ("storedb_app", "revoke create on schema public from storedb_app;")])
+def test_application_role_that_may_create_in_public_is_reported(migrated_db, owner_dsn, app_dsn,
+                                                                grantee, fix):
+    """PUBLIC had CREATE on schema public until PostgreSQL 15; upgraded databases keep it."""
+    migrated_db.execute(f"grant create on schema public to {grantee}")
+    migrated_db.commit()
+    import psycopg
+
+    with psycopg.connect(app_dsn, autocommit=True) as app:  # what the grant lets the app do
+        app.execute("create function public.shadow() returns int language sql as 'select 1'")
+    report = storedb.check_tenancy(owner_dsn)
+    assert [(v.table, v.rule, v.fix) for v in report.violations] == [
+        ("schema public", "schema-create", fix)]
+    assert ("before PostgreSQL 15" in report.violations[0].message) == (grantee == "public")

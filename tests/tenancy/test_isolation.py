@@ -29,6 +29,8 @@ KNOWN_TENANT_TABLES = {"tenants", "store_configs", "tenant_domains", "tenant_set
 TENANT_TABLES_SQL = """
 select c.relname
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
 where n.nspname = 'public' and c.relkind in ('r', 'p')
   and (c.relname = 'tenants' or exists (
         select from pg_attribute a
