@@ -94,3 +94,12 @@ def test_syntax_newer_than_the_server_names_its_line_and_the_versions(
     assert "Traceback" not in result.err
     with psycopg.connect(empty_dsn) as conn:
         assert conn.execute("select to_regclass('a')").fetchone() == (None,)
+
+
+def test_syntax_error_in_a_function_body_is_not_blamed_on_the_version(
+        empty_dsn: str, sqldir: Callable[..., Path]) -> None:
+    root = sqldir({"migrations/001_x.sql": "create function f() returns int\n"
+                   "language plpgsql as $$\nbegin\n    retrun 1;\nend\n$$;\n"})
+    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    assert result.code == 1 and "001_x.sql:4:5" in result.err, result.err
+    assert "grammar" not in result.err

@@ -111,27 +111,43 @@ def prepare(major: str) -> Path:
     return bindir
 
 
-def run_matrix(versions: list[str], pytest_args: list[str]) -> int:
-    """Run the ``matrix`` tests on each version in turn; stop at the first failing version."""
-    timings: list[tuple[str, float, int]] = []
+def run_matrix(versions: list[str], pytest_args: list[str], jobs: int = 2) -> int:
+    """Run the ``matrix`` tests on each version, ``jobs`` versions at a time.
+
+    Each version gets its own cluster (its own socket directory, so they never
+    clash) and its own log; a log is shown whole when its version failed.
+    """
+    bindirs = {major: prepare(major) for major in versions}  # downloads before any test
     start = time.monotonic()
-    for major in versions:
-        bindir = prepare(major)
-        began = time.monotonic()
-        print(f"\n=== PostgreSQL {major} ({bindir}) ===", flush=True)
-        env = {**os.environ, BINDIR_VAR: str(bindir)}
-        code = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-m", "matrix",
-             f"--basetemp={tempfile.gettempdir()}/storedb-matrix-{major}", *pytest_args],
-            cwd=ROOT, env=env).returncode
-        timings.append((major, time.monotonic() - began, code))
-        if code != 0:
-            break
+    logs = Path(tempfile.mkdtemp(prefix="storedb-matrix-"))
+    waiting = list(versions)
+    running: dict[str, tuple[subprocess.Popen[bytes], float]] = {}
+    results: dict[str, tuple[float, int]] = {}
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            major = waiting.pop(0)
+            print(f"PostgreSQL {major}: started ({bindirs[major]})", flush=True)
+            with open(logs / f"{major}.log", "wb") as log:
+                running[major] = (subprocess.Popen(
+                    [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-m",
+                     "matrix", f"--basetemp={logs}/tmp-{major}", *pytest_args],
+                    cwd=ROOT, env={**os.environ, BINDIR_VAR: str(bindirs[major])},
+                    stdout=log, stderr=subprocess.STDOUT), time.monotonic())
+        time.sleep(0.2)
+        for major, (proc, began) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[major]
+            results[major] = (time.monotonic() - began, proc.returncode)
+            text = (logs / f"{major}.log").read_text(errors="replace").rstrip().splitlines()
+            shown = text if proc.returncode else text[-1:]
+            print(f"PostgreSQL {major}: " + "\n".join(shown), flush=True)
     print("\n=== test matrix ===")
-    for major, seconds, code in timings:
+    for major in versions:
+        seconds, code = results[major]
         print(f"PostgreSQL {major}: {'passed' if code == 0 else 'FAILED'} in {seconds:.0f}s")
-    print(f"total {time.monotonic() - start:.0f}s")
-    return next((code for _, _, code in timings if code), 0)
+    print(f"total {time.monotonic() - start:.0f}s with {jobs} at a time; logs in {logs}")
+    return next((results[m][1] for m in versions if results[m][1]), 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,13 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     get = sub.add_parser("fetch", help="download and unpack versions; print their bin dirs")
     get.add_argument("versions", nargs="+", choices=sorted(RELEASES))
     run = sub.add_parser("test", help="run the matrix tests on each version")
-    run.add_argument("versions", nargs="*", choices=sorted(RELEASES), default=list(MATRIX))
+    run.add_argument("--jobs", type=int, default=2, help="versions at a time (default 2)")
+    run.add_argument("versions", nargs="*", metavar="VERSION",
+                     help=f"of {', '.join(RELEASES)}; default: {' '.join(MATRIX)}")
     args, rest = parser.parse_known_args(argv)
     if args.command == "fetch":
         for major in args.versions:
             print(prepare(major))
         return 0
-    return run_matrix(args.versions, rest)
+    return run_matrix(args.versions or list(MATRIX), rest, jobs=args.jobs)
 
 
 if __name__ == "__main__":

@@ -262,7 +262,9 @@ def failure(conn: psycopg.Connection[Any], file: MigrationFile,
     if sqlstate == "25001":  # active_sql_transaction: cannot run inside a transaction block
         parts.append("This statement cannot run inside a transaction: put it in a file of its own "
                      "whose header has the line '-- storedb:no-transaction'.")
-    older = _older_grammar(conn) if sqlstate == "42601" else ""  # the file check passed it
+    # a syntax error in the SQL itself (not in a function body) that the file check passed
+    older = _older_grammar(conn) if sqlstate == "42601" and done < total and not _in_body(
+        stmt.text, offset - stmt.offset) else ""
     if older:
         parts.append(older)
     if sqlstate in ("42P07", "42710", "42723"):  # duplicate table / object / function
@@ -302,6 +304,14 @@ def relations_in(statement: str) -> list[str]:
     for node in re.finditer(r'\{"(?:schemaname":"([^"]*)",")?relname":"([^"]*)"', tree):
         names.append(f"{node.group(1)}.{node.group(2)}" if node.group(1) else node.group(2))
     return sorted(set(names)) or [json.dumps(statement[:40])]
+
+
+_DOLLAR_QUOTED = re.compile(r"\$([A-Za-z_]\w*|)\$.*?\$\1\$", re.S)
+
+
+def _in_body(text: str, offset: int) -> bool:
+    """Whether ``offset`` lies in a dollar-quoted body (PL/pgSQL, which storedb does not parse)."""
+    return any(m.start() < offset < m.end() for m in _DOLLAR_QUOTED.finditer(text))
 
 
 def _older_grammar(conn: psycopg.Connection[Any]) -> str:
