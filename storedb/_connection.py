@@ -11,11 +11,11 @@ import contextlib
 import contextvars
 import logging
 import os
-import re
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Union
 
+from ._secrets import RedactingFilter, redact, remember, url_problem
 from .errors import ConnectError
 
 if TYPE_CHECKING:
@@ -33,14 +33,7 @@ caller_pid: contextvars.ContextVar[int | None] = contextvars.ContextVar("caller_
 #: libpq variables that name a server: when one is set, libpq's defaults are meant.
 LIBPQ_TARGET_VARS = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGHOSTADDR", "PGPORT")
 
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Hide any password inside a DSN or a message that quotes one."""
-    text = _URL_PASSWORD.sub(r"\1***\3", text)
-    return _KV_PASSWORD.sub(r"\1***", text)
+log.addFilter(RedactingFilter())  # no password reaches a log line, whoever logs it
 
 
 def env_dsn() -> str | None:
@@ -63,6 +56,10 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
     """
     import psycopg
 
+    remember(dsn)
+    problem = url_problem(dsn)
+    if problem:
+        raise ConnectError(f"cannot connect to {redact(dsn)}: {problem}.")
     deadline = time.monotonic() + wait
     delay = 0.1
     while True:
@@ -189,7 +186,9 @@ def conninfo_of(conn: psycopg.Connection[Any]) -> str:
 
     params = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info
               if o.val is not None and o.keyword.decode() not in ("replication",)}
-    return make_conninfo(**params)
+    conninfo = make_conninfo(**params)
+    remember(conninfo)  # a password from a passfile or service file is hidden too
+    return conninfo
 
 
 def resolve(db: Database | None) -> Database:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -61,3 +62,54 @@ def test_the_library_never_starts_a_server(monkeypatch: pytest.MonkeyPatch,
             call()
         assert "DATABASE_URL" in str(err.value) and "never starts a server" in str(err.value)
     assert not (tmp_path / ".storedb").exists()
+
+
+def _tmp_home(tmp_path: Path) -> tuple[Path, Path]:
+    """A .storedb root whose socket path is too long, so its home is /tmp/storedb-<hash>."""
+    root = tmp_path / ("deep-" * 20) / ".storedb"
+    home = local.locate(root).home
+    assert str(home).startswith("/tmp/storedb-")
+    return root, home
+
+
+def test_a_planted_symlink_is_not_followed(tmp_path: Path) -> None:
+    root, home = _tmp_home(tmp_path)
+    target = tmp_path / "victim"
+    target.mkdir(mode=0o700)
+    before = os.stat(target)
+    home.symlink_to(target)
+    try:
+        with pytest.raises(local.LocalClusterError) as info:
+            local.ensure_running(root)
+        assert "symbolic link" in str(info.value) and str(home) in str(info.value)
+        after = os.stat(target)
+        assert (after.st_uid, after.st_mode) == (before.st_uid, before.st_mode)  # not re-owned
+        assert list(target.iterdir()) == []  # nothing created through the link
+        result = run_cli("migrate", cwd=root.parent)
+        assert result.code == 1 and "symbolic link" in result.err
+        assert "Traceback" not in result.err
+    finally:
+        home.unlink()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="handing a directory to another user needs root")
+def test_a_directory_of_another_user_or_open_to_all_is_refused(tmp_path: Path) -> None:
+    root, home = _tmp_home(tmp_path)
+    home.mkdir()
+    try:
+        os.chown(home, 65534, 65534)  # nobody's
+        with pytest.raises(local.LocalClusterError) as info:
+            local.ensure_running(root)
+        assert "belongs to" in str(info.value)
+        assert os.stat(home).st_uid == 65534  # not taken over
+        import pwd
+
+        postgres = pwd.getpwnam("postgres")
+        os.chown(home, postgres.pw_uid, postgres.pw_gid)
+        os.chmod(home, 0o777)
+        with pytest.raises(local.LocalClusterError) as info:
+            local.ensure_running(root)
+        assert "writable by others (mode 777)" in str(info.value)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
