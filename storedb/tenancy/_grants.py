@@ -24,22 +24,39 @@ import re
 APP_ROLE = "storedb_app"
 
 _CRUD = "select, insert, update, delete"
+#: What the application may change on an order (010).
+_ORDERS_UPDATABLE = (
+    "status, payment_status, fulfillment_status, customer_id, customer_email, "
+    "customer_name, customer_phone, billing_first_name, billing_last_name, "
+    "billing_company, billing_address_1, billing_address_2, billing_city, "
+    "billing_province, billing_postal_code, billing_country_code, billing_phone, "
+    "shipping_first_name, shipping_last_name, shipping_company, shipping_address_1, "
+    "shipping_address_2, shipping_city, shipping_province, shipping_postal_code, "
+    "shipping_country_code, shipping_phone, currency_code, tax_inclusive, subtotal, "
+    "discount_total, shipping_total, tax_total, gift_card_total, total, paid_total, "
+    "refunded_total, idempotency_key, cart_id, external_id, sales_channel, locale, "
+    "placed_at, paid_at, fulfilled_at, shipped_at, canceled_at, notes, metadata, "
+    "deleted_at"
+)
 
 APP_GRANTS: dict[str, str] = {
     # TEMP stays (PUBLIC has it by default): every SECURITY DEFINER function puts
     # pg_temp last in its search_path, which check --tenancy enforces.
     "database": "connect, temporary",
     "schema public": "usage",
-    "table public.tenants": "select, update",
+    # 010: the platform owns plan, billing, status, subdomain and deleted_at
+    "table public.tenants": "select, update (name, metadata)",
     "table public.store_configs": _CRUD,
     "table public.tenant_settings": _CRUD,
     "table public.tenant_domains":
         "select, insert (id, store_id, domain, is_primary), update (is_primary), delete",
     "table public.platform_domains": "select",
     "table public.products": _CRUD,
-    "table public.orders": _CRUD,
-    "table public.order_line_items": _CRUD,
-    "table public.order_display_id_counters": "select, insert, update",
+    # 010: no hard delete of financial rows; id, store_id, display_id and created_at are fixed
+    "table public.orders": "select, insert, update (" + _ORDERS_UPDATABLE + ")",
+    "table public.order_line_items": "select, insert, update",
+    # 010: written only by orders_assign_display_id() (SECURITY DEFINER)
+    "table public.order_display_id_counters": "select",
     "table public.audit_log": "select",
     "table public.users": _CRUD,
     "table public.user_preferences": _CRUD,
@@ -56,6 +73,17 @@ APP_GRANTS: dict[str, str] = {
     "function public.soft_delete_tenant(uuid)": "execute",
     "function public.resolve_store_id(text)": "execute",
     "function public.search_products(text, integer)": "execute",
+    # issue 16
+    "function public.current_store_is_live()": "execute",  # the live-store policies call it
+    "function public.erase_customer_pii(text)": "execute",
+    "function public.orders_by_status(order_status, integer, timestamp with time zone)":
+        "execute",
+    "function public.orders_by_payment_status(payment_status, integer, "
+    "timestamp with time zone)": "execute",
+    "function public.orders_by_fulfillment_status(fulfillment_status, integer, "
+    "timestamp with time zone)": "execute",
+    "function public.products_by_status(product_status, integer, timestamp with time zone)":
+        "execute",
 }
 
 #: privilege -> None (whole object) or the columns it is allowed on

@@ -136,7 +136,7 @@ def test_shipped_schema_has_no_index_that_does_not_lead_with_store_id(migrated_d
         from pg_index i
         join pg_attribute a on a.attrelid = i.indrelid and a.attname = 'store_id'
         where i.indkey[0] <> a.attnum""").fetchall()
-    assert [name for name, _ in rows] == ["tenant_domains_domain_key"]
+    assert [name for name, _ in rows] == ["tenant_domains_domain_verified_key"]
     assert rows[0][1].startswith("storedb:global-unique")
 
 
