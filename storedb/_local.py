@@ -17,6 +17,7 @@ import os
 import pwd
 import re
 import shutil
+import stat
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -177,7 +178,8 @@ def locate(root: Path | None = None) -> LocalCluster:
 def _exclusive(root: Path) -> Iterator[None]:
     """Serialise processes that start the same cluster at the same moment."""
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as handle:
+    fd = os.open(root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as handle:  # never through a planted symlink
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
@@ -240,16 +242,63 @@ def _already_up(cluster: LocalCluster, dbname: str) -> bool:
         cluster.home / f".database-{dbname}").exists()
 
 
+def _safe_dir(path: Path, uid: int, gid: int) -> None:
+    """Make ``path`` a directory owned by ``uid`` without trusting what is already there.
+
+    The cluster's home may be a predictable ``/tmp/storedb-<hash>``: another
+    user could have planted a symlink (which a plain mkdir -p, chown and chmod
+    would follow, handing its target to postgres) or a directory of their own.
+    A new directory is created exclusively; an existing one must be a real
+    directory (never followed), owned by ``uid`` or by us (only then is it
+    handed over, through a descriptor opened with O_NOFOLLOW), and writable by
+    its owner only.
+    """
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            raise LocalClusterError(
+                f"{path} is a symbolic link (to {os.readlink(path)}): the local cluster's "
+                "directory must not be a link, storedb will not follow it. Someone may have "
+                f"planted it: check, remove it (rm {path}) and run again.") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise LocalClusterError(f"{path} exists and is not a directory: remove it and "
+                                    "run again.") from None
+        if st.st_uid not in (uid, os.geteuid()):
+            owner = _user_name(st.st_uid)
+            raise LocalClusterError(
+                f"{path} belongs to {owner}, not to {_user_name(uid)}: the local cluster will "
+                "not use (nor take over) a directory another user made. Check who created "
+                f"it, remove it and run again.") from None
+        if st.st_mode & 0o022 and st.st_uid != os.geteuid():  # ours: fixed below
+            raise LocalClusterError(
+                f"{path} is writable by others (mode {stat.S_IMODE(st.st_mode):o}): another "
+                f"user could replace what is in it. Remove it (or chmod go-w {path}) and run "
+                "again.") from None
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        if os.fstat(fd).st_uid != uid:
+            os.fchown(fd, uid, gid)
+        os.fchmod(fd, 0o755)
+    finally:
+        os.close(fd)
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return f"user {pwd.getpwuid(uid).pw_name}"
+    except KeyError:
+        return f"uid {uid}"
+
+
 def _init_and_start(cluster: LocalCluster) -> None:
     bindir = find_bindir()
     sudo = _as_server_user()
+    info = pwd.getpwnam("postgres") if sudo else pwd.getpwuid(os.geteuid())
+    cluster.home.parent.mkdir(parents=True, exist_ok=True)
     for folder in (cluster.home, cluster.socket_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    if sudo:
-        info = pwd.getpwnam("postgres")
-        for folder in (cluster.home, cluster.socket_dir):
-            os.chown(folder, info.pw_uid, info.pw_gid)
-        os.chmod(cluster.home, 0o755)
+        _safe_dir(folder, info.pw_uid, info.pw_gid)
     if not (cluster.data / "PG_VERSION").exists():
         _run([*sudo, str(bindir / "initdb"), "-D", str(cluster.data), "-U", SUPERUSER,
               "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], "initialise the cluster")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -93,3 +94,54 @@ def test_without_a_system_postgresql_a_fetched_build_is_used(monkeypatch: pytest
     monkeypatch.setattr(local.glob, "glob", lambda pattern: [] if pattern.startswith(
         "/usr/lib/postgresql") else real_glob(pattern))
     assert local.find_bindir().parent.name == "postgresql-18.6.0-x86_64-unknown-linux-gnu"
+
+
+def _tmp_home(tmp_path: Path) -> tuple[Path, Path]:
+    """A .storedb root whose socket path is too long, so its home is /tmp/storedb-<hash>."""
+    root = tmp_path / ("deep-" * 20) / ".storedb"
+    home = local.locate(root).home
+    assert str(home).startswith("/tmp/storedb-")
+    return root, home
+
+
+def test_a_planted_symlink_is_not_followed(tmp_path: Path) -> None:
+    root, home = _tmp_home(tmp_path)
+    target = tmp_path / "victim"
+    target.mkdir(mode=0o700)
+    before = os.stat(target)
+    home.symlink_to(target)
+    try:
+        with pytest.raises(local.LocalClusterError) as info:
+            local.ensure_running(root)
+        assert "symbolic link" in str(info.value) and str(home) in str(info.value)
+        after = os.stat(target)
+        assert (after.st_uid, after.st_mode) == (before.st_uid, before.st_mode)  # not re-owned
+        assert list(target.iterdir()) == []  # nothing created through the link
+        result = run_cli("migrate", cwd=root.parent)
+        assert result.code == 1 and "symbolic link" in result.err
+        assert "Traceback" not in result.err
+    finally:
+        home.unlink()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="handing a directory to another user needs root")
+def test_a_directory_of_another_user_or_open_to_all_is_refused(tmp_path: Path) -> None:
+    root, home = _tmp_home(tmp_path)
+    home.mkdir()
+    try:
+        os.chown(home, 65534, 65534)  # nobody's
+        with pytest.raises(local.LocalClusterError) as info:
+            local.ensure_running(root)
+        assert "belongs to" in str(info.value)
+        assert os.stat(home).st_uid == 65534  # not taken over
+        import pwd
+
+        postgres = pwd.getpwnam("postgres")
+        os.chown(home, postgres.pw_uid, postgres.pw_gid)
+        os.chmod(home, 0o777)
+        with pytest.raises(local.LocalClusterError) as info:
+            local.ensure_running(root)
+        assert "writable by others (mode 777)" in str(info.value)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

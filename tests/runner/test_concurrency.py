@@ -26,6 +26,7 @@ def clean_env() -> dict[str, str]:
 
 
 @pytest.mark.shipped_schema
+@pytest.mark.slow  # several processes
 def test_eight_cli_processes_at_once(empty_dsn: str) -> None:
     procs = [subprocess.Popen([sys.executable, "-m", "storedb", "migrate", "--dsn", empty_dsn,
                                "--dir", str(SQL_DIR)], stdout=subprocess.PIPE,
@@ -42,6 +43,7 @@ def test_eight_cli_processes_at_once(empty_dsn: str) -> None:
 
 
 @pytest.mark.shipped_schema
+@pytest.mark.slow  # several processes
 def test_library_runners_in_processes(empty_dsn: str, tmp_path: Path) -> None:
     script = tmp_path / "run.py"
     script.write_text(
@@ -55,6 +57,7 @@ def test_library_runners_in_processes(empty_dsn: str, tmp_path: Path) -> None:
     assert sum(applied) == len(history(empty_dsn))
 
 
+@pytest.mark.slow  # several processes
 def test_waiting_runner_names_the_holder_and_times_out(empty_dsn: str) -> None:
     from storedb.runner._lock import LOCK_KEY
 
@@ -73,6 +76,7 @@ def test_waiting_runner_names_the_holder_and_times_out(empty_dsn: str) -> None:
     assert history(empty_dsn) == []
 
 
+@pytest.mark.slow  # several processes
 def test_killed_runner_leaves_no_lock_and_no_half_file(empty_dsn: str, tmp_path: Path) -> None:
     root = tmp_path / "sql"
     (root / "migrations").mkdir(parents=True)
