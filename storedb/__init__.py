@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS (tests/test_exports.py checks it
         TenancyReport,
         Tenant,
         check_tenancy,
+        create_app_role,
         create_tenant,
         get_tenant,
         soft_delete_tenant,
@@ -78,8 +79,8 @@ _EXPORTS: dict[str, str] = {
         "accept", "baseline", "check", "diff", "migrate", "migrate_many", "seed",
         "status"], "runner"),
     **dict.fromkeys([
-        "TenancyReport", "Tenant", "check_tenancy", "create_tenant", "get_tenant",
-        "soft_delete_tenant", "tenant_scope"], "tenancy"),
+        "TenancyReport", "Tenant", "check_tenancy", "create_app_role", "create_tenant",
+        "get_tenant", "soft_delete_tenant", "tenant_scope"], "tenancy"),
 }
 
 __all__ = sorted(_EXPORTS)

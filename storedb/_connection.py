@@ -1,8 +1,10 @@
 """Reaching the database: which DSN, waiting for the server, and hiding passwords.
 
-The library accepts a conninfo string/URL or an open psycopg connection in
-whatever state the application left it; :func:`session` hands the runner an
-autocommit connection either way and puts things back afterwards.
+The library accepts a conninfo string/URL, an open psycopg connection in
+whatever state the application left it, or a psycopg_pool ConnectionPool;
+:func:`session` hands the runner an autocommit connection in every case and
+puts things back afterwards.  URLs written for SQLAlchemy
+(``postgresql+psycopg://``) or Heroku (``postgres://``) are accepted too.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from .errors import ConnectError
 
 if TYPE_CHECKING:
     import psycopg
+    import psycopg_pool
 
-Database = Union[str, "psycopg.Connection[Any]"]
+Database = Union[str, "psycopg.Connection[Any]", "psycopg_pool.ConnectionPool[Any]"]
 
 log = logging.getLogger("storedb")
 
@@ -33,7 +36,14 @@ caller_pid: contextvars.ContextVar[int | None] = contextvars.ContextVar("caller_
 #: libpq variables that name a server: when one is set, libpq's defaults are meant.
 LIBPQ_TARGET_VARS = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGHOSTADDR", "PGPORT")
 
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
+_URL_PASSWORD = re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*:)([^@\s]*)(@)")
+#: ``postgresql+psycopg://`` (SQLAlchemy's dialect+driver form) and ``postgres://``.
+_URL_SCHEME = re.compile(r"^\s*postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
+
+
+def normalise_dsn(dsn: str) -> str:
+    """The DSN as libpq wants it: a SQLAlchemy or Heroku style scheme becomes postgresql://."""
+    return _URL_SCHEME.sub("postgresql://", dsn, count=1)
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
@@ -68,7 +78,7 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
     while True:
         try:
             conn: psycopg.Connection[Any] = psycopg.connect(
-                dsn, autocommit=True, application_name=application_name,
+                normalise_dsn(dsn), autocommit=True, application_name=application_name,
                 connect_timeout=max(2, min(10, int(wait) or 10)))
             return conn
         except (psycopg.Error, ValueError) as exc:
@@ -106,8 +116,18 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[A
     connection inside a transaction is left untouched: we open a sibling
     connection with the same parameters, because the runner must commit its
     own work without ever committing the application's.  PostgreSQL errors
-    that escape the runner become :class:`storedb.Error` with a hint.
+    that escape the runner become :class:`storedb.Error` with a hint.  A pool
+    lends one of its connections for the block.
     """
+    if not isinstance(db, str) and not hasattr(db, "pgconn"):  # a pool: borrow a connection
+        with db.connection() as pooled, session(pooled, wait=wait) as conn:
+            yield conn
+        return
+    yield from _session(db, wait)  # type: ignore[arg-type]  # a pool was handled above
+
+
+def _session(db: str | psycopg.Connection[Any], wait: float
+             ) -> Iterator[psycopg.Connection[Any]]:
     import psycopg
     from psycopg.pq import TransactionStatus
     from psycopg.rows import tuple_row

@@ -28,6 +28,7 @@ from .errors import LocalClusterError
 PORT = 5432
 DBNAME = "storedb"
 SUPERUSER = "postgres"
+APP_USER = "app"  # the application's login role (member of storedb_app; RLS applies to it)
 _SOCKET_MAX = 100  # Unix socket paths are limited to 107 bytes, .s.PGSQL.5432 included
 
 
@@ -54,11 +55,11 @@ class LocalCluster:
     def dsn(self) -> str:
         return self.dsn_for(DBNAME)
 
-    def dsn_for(self, dbname: str) -> str:
-        return f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname}"
+    def dsn_for(self, dbname: str, user: str = SUPERUSER) -> str:
+        return f"host={self.socket_dir} port={PORT} user={user} dbname={dbname}"
 
-    def url(self, dbname: str = DBNAME) -> str:
-        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={PORT}"
+    def url(self, dbname: str = DBNAME, user: str = SUPERUSER) -> str:
+        return f"postgresql://{user}@/{dbname}?host={self.socket_dir}&port={PORT}"
 
 
 def find_bindir() -> Path:

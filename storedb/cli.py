@@ -138,20 +138,48 @@ def _local_default(dsn: str | None) -> str:
 
 
 def _start_local() -> LocalCluster:
-    """The local development cluster, started (and its database marked) when needed."""
+    """The local development cluster, started (and its database prepared) when needed."""
     from ._local import ensure_running, is_running, locate
-    from .runner._seed import mark_development
 
     log = logging.getLogger("storedb")
     cluster = locate()
     if not is_running(cluster):
         log.info("starting the local PostgreSQL under %s (stop it with 'storedb local stop')",
                  cluster.root)
-    cluster = ensure_running(on_create=mark_development)
+    cluster = ensure_running(on_create=_prepare_local)
     where = str(cluster.root) if cluster.home == cluster.root else \
         f"{cluster.root} (data in {cluster.home}, which the postgres user can reach)"
     log.info("using the local PostgreSQL under %s: %s", where, cluster.dsn)
     return cluster
+
+
+def _prepare_local(dsn: str) -> None:
+    """A new local database: marked for development (seed allows it), with an app role."""
+    from .runner._seed import mark_development
+
+    mark_development(dsn)
+    _local_app_role(dsn)
+
+
+def _local_app_role(dsn: str) -> None:
+    """The local cluster's application role (``app``, subject to RLS), made if missing.
+
+    The development superuser bypasses row level security, so an application
+    tried against it would see every store: the local cluster offers a role
+    that behaves like production's.  storedb_app is created here as a DBA would
+    before the first migration (003 then finds it and grants it the tables).
+    """
+    from ._connection import session
+    from ._local import APP_USER
+    from .tenancy import create_app_role
+
+    with session(dsn) as conn:
+        conn.execute(
+            "do $$ begin if not exists (select from pg_roles where rolname = 'storedb_app') "
+            "then create role storedb_app nologin nobypassrls; comment on role storedb_app is "
+            "'storedb: group role of application login roles. Subject to RLS; call "
+            "set_current_store_id() in every transaction.'; end if; end $$")
+    create_app_role(dsn, APP_USER)
 
 
 def dsn_option(func: F) -> F:
@@ -345,12 +373,13 @@ def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
     """Change nothing; exit 0 when all is applied, 3 when there is work (or violations)."""
     result = runner.check(dsn, directory=directory, wait=wait, tenancy=tenancy)
     text = "\n".join(f"{e.state:<8} {e.file}" for e in result.problems)
-    text = text or "ok: every file is applied and unchanged"
+    text = text or result.files_skipped or "ok: every file is applied and unchanged"
     report = result.tenancy
     if report is not None:
         text += "\n" + ("\n".join(f"{v.table}: {v.message}\n    fix: {v.fix}"
                                   for v in report.violations)
                         or f"tenancy ok: {report.tables} tenant tables checked")
+        text += f"\n{report.role}" if report.role else ""
     _emit(as_json, result.to_json(), text)
     sys.exit(EXIT_OK if result.ok else EXIT_WORK)
 
@@ -444,10 +473,58 @@ def local() -> None:
 @local.command("url")
 @quiet_option
 @json_option
-def local_url(as_json: bool) -> None:
-    """Print the local cluster's URL, starting the cluster first if it is not running."""
+@click.option("--app", "app", is_flag=True, help="The application role's URL (subject to row "
+              "level security) instead of the superuser's, which migrates.")
+def local_url(as_json: bool, app: bool) -> None:
+    """Print the local cluster's URL; starts the cluster (and says so) if it is not running."""
+    from ._local import APP_USER, DBNAME, SUPERUSER
+
     cluster = _start_local()
-    _emit(as_json, {"url": cluster.url(), "dsn": cluster.dsn}, cluster.url())
+    user = SUPERUSER
+    if app:
+        _local_app_role(cluster.dsn)
+        user = APP_USER
+    url = cluster.url(DBNAME, user)
+    _emit(as_json, {"url": url, "dsn": cluster.dsn_for(DBNAME, user), "user": user}, url)
+
+
+@main.command("app-role")
+@click.argument("name")
+@dsn_option
+@json_option
+@wait_option
+@quiet_option
+@click.option("--password-env", metavar="VAR",
+              help="Set the password from environment variable VAR (never on the command line).")
+@click.option("--password-stdin", is_flag=True,
+              help="Set the password from the first line of standard input.")
+def app_role(name: str, dsn: str | None, as_json: bool, wait: float, password_env: str | None,
+             password_stdin: bool) -> None:
+    """Create the application's login role NAME in storedb_app (idempotent).
+
+    Run it as the migrating owner after migrate. The application then connects as
+    NAME: row level security applies to it, unlike to the owner or a superuser.
+    Without a password option the role can log in only where pg_hba.conf trusts it.
+    """
+    from .tenancy import create_app_role
+
+    if password_env and password_stdin:
+        raise UsageError("give the password one way: --password-env VAR or --password-stdin.")
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise UsageError(f"--password-env {password_env}: that environment variable is "
+                             "not set (or empty).")
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin: standard input gave no password.")
+    created = create_app_role(dsn, name, password=password, wait=wait)
+    state = "created" if created else "exists"
+    _emit(as_json, {"role": name, "state": state, "password_set": password is not None},
+          f"role {name} {state}: a login member of storedb_app"
+          + ("; password set" if password is not None else ""))
 
 
 @local.command("status")

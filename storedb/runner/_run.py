@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._connection import Database, resolve, session
+from ..errors import HistoryError
 from . import _history as history
 from ._apply import (
     apply_with_retries,
@@ -98,7 +99,18 @@ def check(db: Database | None = None, *, directory: Directory = None, wait: floa
     ``tenancy=True`` also audits the catalog for the isolation rules, after the
     files: an audit of a half-migrated schema would mislead.
     """
-    plan = _current_plan(db, directory, wait)
+    skipped = None
+    try:
+        plan = _current_plan(db, directory, wait)
+    except HistoryError as exc:
+        # The application's role may not read the history; its isolation can still be proved.
+        import psycopg
+
+        if not tenancy or not isinstance(exc.__cause__, psycopg.errors.InsufficientPrivilege):
+            raise
+        plan = Plan(entries=(), pending=(), out_of_order=())
+        skipped = ("files not compared: this role may not read the migration history (the "
+                   "application's role need not); compare them with the owner's DSN")
     problems = tuple(e for e in plan.entries if e.state != "applied")
     report = None
     if tenancy:
@@ -106,7 +118,7 @@ def check(db: Database | None = None, *, directory: Directory = None, wait: floa
 
         report = check_tenancy(db, wait=wait)
     return CheckResult(ok=not problems and (report is None or report.ok), problems=problems,
-                       out_of_order=plan.out_of_order, tenancy=report)
+                       out_of_order=plan.out_of_order, tenancy=report, files_skipped=skipped)
 
 
 def _current_plan(db: Database | None, directory: Directory, wait: float) -> Plan:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._connection import Database, resolve, session
+from ._app_role import connected_role
 
 #: An index whose comment carries this marker is global on purpose (e.g. a
 #: hostname routes to exactly one store): it need neither include nor lead
@@ -113,13 +114,14 @@ class Violation:
 class TenancyReport:
     tables: int
     violations: tuple[Violation, ...]
+    role: str = ""  # what was found about the connected role (see _app_role.connected_role)
 
     @property
     def ok(self) -> bool:
         return not self.violations
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "tables": self.tables,
+        return {"ok": self.ok, "tables": self.tables, "role": self.role,
                 "violations": [v.to_json() for v in self.violations]}
 
 
@@ -135,6 +137,7 @@ def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyRe
         tenants = conn.execute(
             "select oid, relrowsecurity, relforcerowsecurity from pg_class "
             "where oid = to_regclass('tenants')").fetchone()
+        role_note, role_violations = connected_role(conn)
     tenant_attnum = {oid: attnum for oid, _, _, _, _, attnum in tables}
     leading = {(rel, first) for rel, _, _, first, _ in indexes}
     found: list[Violation] = []
@@ -201,4 +204,5 @@ def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyRe
                                "search_path (a caller could shadow the objects it uses)",
                                f"alter function {function} set search_path = pg_catalog, "
                                "public, pg_temp;"))
-    return TenancyReport(len(tables), tuple(found))
+    found += role_violations
+    return TenancyReport(len(tables), tuple(found), role_note)
