@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS (tests/test_exports.py checks it
         CheckResult,
         FleetResult,
         MigrateResult,
+        Progress,
         StatusResult,
         accept,
         baseline,
@@ -75,7 +76,8 @@ _EXPORTS: dict[str, str] = {
         "MigrationFileError", "RowSecurityViolation", "SeedRefused", "SubdomainTaken",
         "TenantAlreadyDeleted", "TenantError", "TenantNotFound", "UsageError"], "errors"),
     **dict.fromkeys([
-        "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "StatusResult",
+        "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "Progress",
+        "StatusResult",
         "accept", "baseline", "check", "diff", "migrate", "migrate_many", "seed",
         "status"], "runner"),
     **dict.fromkeys([

@@ -109,13 +109,13 @@ class _Group(click.Group):
         sys.exit(code or 0)
 
 
-def _setup_logging(quiet: bool) -> None:
+def _setup_logging(quiet: bool, verbose: bool = False) -> None:
     log = logging.getLogger("storedb")
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("storedb: %(message)s"))
         log.addHandler(handler)
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    log.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
 # Shared options, one decorator each (as sqlite-utils does): a command lists the
@@ -219,12 +219,16 @@ wait_option = click.option("--wait", type=SECONDS, default=0.0, metavar="SECONDS
 
 
 def quiet_option(func: F) -> F:
-    """-q: only warnings and errors on stderr."""
+    """-q: only warnings and errors on stderr; -v: a line per statement too."""
 
     @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+    @click.option("-v", "--verbose", is_flag=True,
+                  help="More detail on stderr (a line per statement applied).")
     @functools.wraps(func)
-    def wrapper(*args: Any, quiet: bool, **kwargs: Any) -> Any:
-        _setup_logging(quiet)
+    def wrapper(*args: Any, quiet: bool, verbose: bool, **kwargs: Any) -> Any:
+        if quiet and verbose:
+            raise UsageError("-q and -v contradict each other: give one of them.")
+        _setup_logging(quiet, verbose)
         return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -249,7 +253,9 @@ def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 def main() -> None:
     """storedb: migrate and check a storedb PostgreSQL database.
 
-    Exit codes: 0 ok, 1 failure or refusal, 2 usage error, 3 check found work.
+    Exit codes: 0 ok, 1 failure or refusal, 2 usage error, 3 check found work,
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM); an interrupted file is
+    rolled back.
     """
 
 
@@ -398,9 +404,17 @@ def new(name: str, directory: Path | None, as_json: bool) -> None:
         raise UsageError("no SQL directory here: run 'storedb new' from the project root (where "
                          "infra/db is), or pass --dir. It never writes into the SQL shipped "
                          "with storedb.")
+    if directory is not None and not directory.is_dir():
+        raise UsageError(f"--dir {directory} does not exist. Pass the SQL root that holds "
+                         f"migrations/ (e.g. infra/db), or create it first (mkdir -p "
+                         f"{directory}/migrations): new does not create it, so that a typo "
+                         "cannot start a second numbering at 001.")
     root = resolve_directory(directory)
     folder = root / "migrations"
     try:
+        if not folder.is_dir():
+            logging.getLogger("storedb").info("creating %s: this is its first migration",
+                                              folder)
         folder.mkdir(parents=True, exist_ok=True)
         filename = next_migration_name((p.name for p in folder.iterdir()), name)
         path = folder / filename
@@ -445,7 +459,10 @@ def accept(dsn: str | None, directory: Path | None, as_json: bool, wait: float, 
 @click.option("--force", is_flag=True, help="Even if the database already has history.")
 def baseline(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
              through: str, force: bool) -> None:
-    """Mark files up to FILE as applied without running them (adopting an existing database)."""
+    """Mark every file up to --through FILE as applied without running it.
+
+    For adopting a database built before storedb managed it.
+    """
     from .runner import baseline as run_baseline
 
     names = run_baseline(dsn, through=through, directory=directory, force=force, wait=wait)
@@ -528,6 +545,7 @@ def app_role(name: str, dsn: str | None, as_json: bool, wait: float, password_en
 
 
 @local.command("status")
+@quiet_option
 @json_option
 def local_status(as_json: bool) -> None:
     """Say whether the local cluster runs, and where."""
@@ -544,6 +562,7 @@ def local_status(as_json: bool) -> None:
 
 
 @local.command("stop")
+@quiet_option
 @json_option
 def local_stop(as_json: bool) -> None:
     """Stop the local cluster (its data is kept)."""

@@ -7,6 +7,7 @@ The mental model fits on one screen (``_run.py``)::
     compare             _plan        applied / pending / changed / missing (pure)
     serialise runners   _lock        one advisory lock, waiters LISTEN for its release
     apply each file     _apply       in one transaction with its history row
+    show progress       _progress    file/statement lines, a watcher for long statements
     remember            _history     schema_migrations and its event log
 
 Around it: ``_drift`` (diff / accept an edited file), ``_baseline`` (adopt an
@@ -20,6 +21,7 @@ from __future__ import annotations
 from ._baseline import baseline
 from ._drift import accept, diff
 from ._fleet import FleetItem, FleetResult, migrate_many
+from ._progress import Progress
 from ._results import AppliedFile, CheckResult, MigrateResult, StatusResult
 from ._run import check, migrate, status
 from ._seed import seed
@@ -30,6 +32,7 @@ __all__ = [
     "FleetItem",
     "FleetResult",
     "MigrateResult",
+    "Progress",
     "StatusResult",
     "accept",
     "baseline",

@@ -13,12 +13,13 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MigrationFailed
 from . import _history as history
 from ._files import MigrationFile
+from ._progress import holders, marker
 from ._statements import Statement, position
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ _OK = frozenset({1, 2, 0})
 
 def apply_with_retries(conn: psycopg.Connection[Any], file: MigrationFile,
                        statements: Sequence[Statement], *, statement_lock_timeout: float,
-                       lock_retries: int, durable: bool = True) -> int:
+                       lock_retries: int, durable: bool = True,
+                       on_statement: Callable[[int], None] | None = None) -> int:
     """:func:`apply_file`, tried again when a lock wait timed out (as GitLab does).
 
     A short ``lock_timeout`` keeps a migration from blocking the application;
@@ -42,7 +44,7 @@ def apply_with_retries(conn: psycopg.Connection[Any], file: MigrationFile,
     """
     for attempt in range(lock_retries + 1):
         try:
-            return apply_file(conn, file, statements,
+            return apply_file(conn, file, statements, on_statement=on_statement,
                               statement_lock_timeout=statement_lock_timeout, durable=durable)
         except MigrationFailed as exc:
             if exc.sqlstate != "55P03" or not file.transactional or attempt == lock_retries:
@@ -133,8 +135,12 @@ def _send(conn: psycopg.Connection[Any], message: str) -> list[Any]:
 
 def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
                statements: Sequence[Statement], *, statement_lock_timeout: float,
-               durable: bool = True) -> int:
+               durable: bool = True, on_statement: Callable[[int], None] | None = None) -> int:
     """Apply ``file`` and record it; return its duration in ms.
+
+    With ``on_statement`` (progress reporting, see ``_progress``) each statement
+    of a transactional file is preceded by a marker the progress watcher reads,
+    and ``on_statement(k)`` is called before statement k of a no-transaction file.
 
     A transactional file travels as two messages: begin, settings and its
     statements, then the history insert and commit; psql needs a round trip
@@ -155,14 +161,18 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
     done = 0
     try:
         if file.transactional:
-            pieces = [head, *(s.text for s in statements)]
+            step = 1 if on_statement is None else 2  # a progress marker before each one
+            body = [s.text for s in statements] if step == 1 else [
+                piece for k, s in enumerate(statements, 1)
+                for piece in (marker(k, len(statements)), s.text)]
+            pieces = [head, *body]
             skip = head.count(";") + 1  # the prologue's own statements come first
             results = _send(conn, ";\n".join(pieces))
             bad = _first_error(results)
             if bad is not None:
-                done = max(0, min(len(statements) - 1, results.index(bad) - skip))
+                done = max(0, min(len(statements) - 1, (results.index(bad) - skip) // step))
                 # where the failing statement starts in the message, for its error position
-                raise _error(conn, bad, len(";\n".join(pieces[:1 + done])) + 2)
+                raise _error(conn, bad, len(";\n".join(pieces[:step * (done + 1)])) + 2)
             done = len(statements)
             # The history row goes in a message of its own: with the file's text as a
             # literal beside the CREATE FUNCTION bodies, PostgreSQL could no longer
@@ -178,6 +188,8 @@ def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
         started = time.perf_counter()
         _run(conn, head)
         for stmt in statements:
+            if on_statement is not None:
+                on_statement(done + 1)
             _run(conn, stmt.text)
             done += 1
         query, params = record(file, round((time.perf_counter() - started) * 1000))
@@ -291,11 +303,8 @@ def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
     """Which backends hold locks on the relations a timed-out statement needed."""
     names = relations_in(statement)
     rows = conn.execute(
-        """select l.relation::regclass::text, l.mode, a.pid,
-                  coalesce(nullif(a.application_name, ''), '?'), a.usename, a.state,
-                  to_char(a.xact_start, 'HH24:MI:SS'), left(regexp_replace(a.query, '\\s+', ' ',
-                  'g'), 80)
-           from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        """select l.relation::regclass::text, l.mode, l.pid
+           from pg_locks l
            where l.granted and l.locktype = 'relation' and l.pid <> pg_backend_pid()
              and l.relation in (select to_regclass(n) from unnest(%s::text[]) n)
            order by 1, 3""", (names,)).fetchall()
@@ -305,11 +314,11 @@ def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
     from .._connection import caller_pid
 
     mine = caller_pid.get()
-    lines = [f"  {rel}: {mode} held by pid {pid} ({app}, user {user}, {state}, transaction "
-             f"since {since}): {query}"
+    described = holders(conn, sorted({r[2] for r in rows}))
+    lines = [f"  {rel}: {mode} held by {described[pid]}"
              + (" <- the connection you passed to storedb: commit or roll back its transaction "
                 "before migrating" if pid == mine else "")
-             for rel, mode, pid, app, user, state, since, query in rows]
+             for rel, mode, pid in rows]
     return ("Waiting for a lock took longer than --statement-lock-timeout, so the migration gave "
             "up rather than block the application's queries behind it. Held by:\n"
             + "\n".join(lines)

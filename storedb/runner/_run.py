@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._connection import Database, resolve, session
+from .._connection import Database, conninfo_of, resolve, session
 from ..errors import HistoryError
 from . import _history as history
 from ._apply import (
@@ -27,11 +27,13 @@ from ._files import (
     MigrationFile,
     checksums,
     directory_digest,
+    file_name,
     load_directory,
     resolve_directory,
 )
 from ._lock import runner_lock
 from ._plan import Plan, make_plan, refuse_drift
+from ._progress import Progress, Reporter
 from ._results import AppliedFile, CheckResult, MigrateResult, StatusResult
 from ._statements import Statement, split
 
@@ -46,9 +48,18 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
             target: str | None = None, out_of_order: bool = False, dry_run: bool = False,
             sql: bool = False, lock_timeout: float = 60.0, statement_lock_timeout: float = 5.0,
             lock_retries: int = 3, wait: float = 0.0,
-            on_applied: Callable[[AppliedFile], None] | None = None) -> MigrateResult:
-    """Apply every pending file, in order, each atomically with its history row."""
+            on_applied: Callable[[AppliedFile], None] | None = None,
+            on_progress: Callable[[Progress], None] | None = None,
+            progress_interval: float | None = None) -> MigrateResult:
+    """Apply every pending file, in order, each atomically with its history row.
+
+    Progress goes to the ``storedb`` logger and to ``on_progress``: each file's
+    start and end, each statement (DEBUG), and every ``progress_interval``
+    seconds (default 10, or $STOREDB_PROGRESS_INTERVAL) a line about a
+    statement still running and what it waits on.
+    """
     root = resolve_directory(directory)
+    target = file_name(target, root) if target else None
     digest = directory_digest(checksums(root))
     with session(resolve(db), wait=wait) as conn:
         if target is None and history.history_digest(conn) == digest:
@@ -68,16 +79,23 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
             plan = _plan(conn, files, target, out_of_order)  # re-read: others may have run
             parsed = [(f, split(f)) for f in plan.pending]  # every file checked before any runs
             applied: list[AppliedFile] = []
+            reporter = Reporter(lambda: conninfo_of(conn), on_progress, progress_interval)
             try:
                 for i, (f, statements) in enumerate(parsed):
-                    ms = apply_with_retries(conn, f, statements, lock_retries=lock_retries,
-                                            statement_lock_timeout=statement_lock_timeout,
-                                            durable=i == len(parsed) - 1)
+                    lines = [s.line for s in statements]
+                    with reporter.file(conn, f.name, lines) as on_statement:
+                        ms = apply_with_retries(conn, f, statements, lock_retries=lock_retries,
+                                                statement_lock_timeout=statement_lock_timeout,
+                                                durable=i == len(parsed) - 1,
+                                                on_statement=on_statement)
+                    reporter.statements_done(f.name, lines, len(statements))
                     applied.append(AppliedFile(f.name, ms, len(statements)))
-                    log.info("applied %s in %d ms", f.name, ms)
+                    reporter.emit(Progress("file-done", f.name, len(statements), seconds=ms / 1000))
                     if on_applied:
                         on_applied(applied[-1])
-            finally:  # a synchronous commit: it also makes the files before it durable
+            finally:
+                reporter.close()
+                # a synchronous commit: it also makes the files before it durable
                 if applied and not conn.closed and not conn.broken:
                     failed = len(applied) < len(parsed)
                     conn.execute(history.LOG, ("migrate", None, digest,
