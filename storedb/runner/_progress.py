@@ -1,18 +1,22 @@
 """Progress of a migration run: lines a person can watch, callbacks a program can use.
 
-A line when each file starts (its statement count) and when it ends; with
-``-v`` a line per statement; and while one statement runs longer than the
-interval (10 s unless ``STOREDB_PROGRESS_INTERVAL`` or ``progress_interval``
-says otherwise), a line every interval with the statement number, how long it
-has run and what it waits on: a wait event, or the lock and who holds it.
+* A line when each file starts (its statement count) and when it ends; with
+  ``-v`` a line per statement.
+* While one statement runs longer than the interval (10 s unless
+  ``STOREDB_PROGRESS_INTERVAL`` or ``progress_interval`` says otherwise), a
+  line every interval with the statement number, how long it has run and
+  what it waits on: a wait event, or the lock and who holds it.  A watcher
+  thread reads pg_stat_activity for the runner's backend, on a connection of
+  its own opened only once a file has run for a whole interval, so quick runs
+  pay nothing.
+* Large files (a 50 MB dump) say how parsing and applying go (:func:`parse_all`,
+  :class:`LargeFile`).
 
-A transactional file travels as one message, and PostgreSQL sends its results
-only when the whole message is done, so the client cannot tell which
-statement runs.  Each statement is therefore preceded by a marker,
-``set_config('application_name', 'storedb <k>/<n> <start>', true)``, which
-pg_stat_activity shows at once.  A watcher thread reads it, on a connection
-of its own opened only once a file has run for a whole interval, so quick
-runs pay nothing but the markers.
+A transactional file travels as one message, exactly as written, and
+PostgreSQL sends the results of a message's statements in batches (when its
+output buffer fills, and at the end), so for such a file the running
+statement is known only as "k or later"; a ``no-transaction`` file runs
+statement by statement and its number is exact.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ._files import MigrationFile
+from ._statements import Statement, split
 
 if TYPE_CHECKING:
     import psycopg
@@ -35,13 +41,49 @@ log = logging.getLogger("storedb")
 INTERVAL_ENV = "STOREDB_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL = 10.0
 
-_MARK = re.compile(r"^storedb (\d+)/(\d+) ([0-9.]+)$")
+#: Files at least this large (bytes) get progress lines.
+LARGE = 1 << 20
+#: Seconds between two progress lines of one file.
+EVERY = 5.0
 
 
-def marker(index: int, total: int) -> str:
-    """The statement sent before statement ``index`` (1-based) of a transactional file."""
-    return (f"select set_config('application_name', 'storedb {index}/{total} ' || "
-            "extract(epoch from clock_timestamp())::text, true)")
+def parse_all(files: Iterable[MigrationFile]) -> list[tuple[MigrationFile, list[Statement]]]:
+    """Split every file (all are checked before anything runs), saying so for large ones."""
+    out = []
+    for f in files:
+        large = len(f.data) >= LARGE
+        if large:
+            log.info("parsing %s (%.1f MB)...", f.name, len(f.data) / 1e6)
+        started = time.perf_counter()
+        statements = split(f)
+        if large:
+            log.info("%s: %d statements, parsed in %.2f s", f.name, len(statements),
+                     time.perf_counter() - started)
+        out.append((f, statements))
+    return out
+
+
+class LargeFile:
+    """Called with the statements done so far; logs at most every :data:`EVERY` seconds."""
+
+    def __init__(self, file: MigrationFile, total: int) -> None:
+        self.file, self.total = file, total
+        self.started = time.monotonic()
+        self.next = self.started + EVERY
+
+    @classmethod
+    def for_file(cls, file: MigrationFile, total: int) -> LargeFile | None:
+        if len(file.data) < LARGE:
+            return None
+        log.info("applying %s: %d statements...", file.name, total)
+        return cls(file, total)
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now >= self.next:
+            self.next = now + EVERY
+            log.info("%s: %d of %d statements done (%.0f s)", self.file.name, done, self.total,
+                     now - self.started)
 
 
 def interval_of(value: float | None) -> float:
@@ -64,6 +106,8 @@ class Progress:
     seconds: float = 0.0
     waiting: str | None = None
     line: int | None = None
+    #: "still-running" in a transactional file: ``statement`` or a later one is running
+    or_later: bool = False
 
     @property
     def text(self) -> str:
@@ -71,24 +115,24 @@ class Progress:
             return f"applying {self.file} ({self.statements} statement(s))"
         if self.event == "file-done":
             return f"applied {self.file} in {self.seconds * 1000:.0f} ms"
-        where = f"{self.file}: statement {self.statement} of {self.statements}" + (
-            f" (line {self.line})" if self.line else "")
+        where = f"{self.file}: statement {self.statement}" + (
+            " or later" if self.or_later else "") + f" of {self.statements}" + (
+            f" (line {self.line})" if self.line and not self.or_later else "")
         if self.event == "statement-done":
-            return f"{where} done" + (f" in {self.seconds * 1000:.0f} ms" if self.seconds else "")
+            return f"{where} done"
         return f"{where} still running after {self.seconds:.0f} s: {self.waiting}"
 
 
-#: State of a file being applied, shared with the watcher thread.
 @dataclass
 class _Running:
-    file: str
-    statements: int
+    """The file being applied, shared with the watcher thread."""
+
+    file: MigrationFile
     lines: list[int]
-    started: float
     pid: int
-    statement: int | None = None  # set by the runner for statements it sends one by one
-    statement_started: float = 0.0
-    reported: tuple[int, int] | None = None  # (statement, reports made)
+    done: int = 0  # statements known to be done
+    since: float = 0.0  # when the last one was known done (or the file started)
+    reported: tuple[int, int] | None = None  # (statement, reports made about it)
 
 
 class Reporter:
@@ -112,32 +156,33 @@ class Reporter:
             self._callback(progress)
 
     @contextlib.contextmanager
-    def file(self, conn: psycopg.Connection[Any], name: str, lines: list[int]
-             ) -> Iterator[Callable[[int], None]]:
-        """Report the file around the block; yields ``statement(k)`` for one-by-one sends."""
+    def file(self, conn: psycopg.Connection[Any], file: MigrationFile,
+             statements: list[Statement]) -> Iterator[Callable[[int], None]]:
+        """Report the file around the block; yields the ``on_statement(done)`` to pass on."""
+        lines = [s.line for s in statements]
         total = len(lines)
-        self.emit(Progress("file-started", name, total))
-        self._running = _Running(name, total, lines, time.monotonic(), conn.info.backend_pid)
+        self.emit(Progress("file-started", file.name, total))
+        running = _Running(file, lines, conn.info.backend_pid, since=time.monotonic())
+        self._running = running
         if self._thread is None:
             self._thread = threading.Thread(target=self._watch, name="storedb-progress",
                                             daemon=True)
             self._thread.start()
+        large = LargeFile.for_file(file, total)
+        verbose = log.isEnabledFor(logging.DEBUG) or self._callback is not None
 
-        def statement(k: int) -> None:
-            running = self._running
-            if running is not None:
-                running.statement, running.statement_started = k, time.monotonic()
+        def on_statement(done: int) -> None:
+            running.done, running.since = done, time.monotonic()
+            if verbose:
+                self.emit(Progress("statement-done", file.name, total, done,
+                                   line=lines[done - 1] if done <= total else None))
+            if large is not None:
+                large(done)
 
         try:
-            yield statement
+            yield on_statement
         finally:
             self._running = None
-
-    def statements_done(self, name: str, lines: list[int], done: int) -> None:
-        """``-v``: a line for each statement of a file that ran as one message."""
-        if log.isEnabledFor(logging.DEBUG) or self._callback is not None:
-            for k in range(1, done + 1):
-                self.emit(Progress("statement-done", name, len(lines), k, line=lines[k - 1]))
 
     def close(self) -> None:
         self._stop.set()
@@ -153,7 +198,7 @@ class Reporter:
         tick = min(1.0, self.interval / 4)
         while not self._stop.wait(tick):
             running = self._running
-            if running is None or time.monotonic() - running.started < self.interval:
+            if running is None or time.monotonic() - running.since < self.interval:
                 continue
             try:
                 self._look(running)
@@ -168,28 +213,22 @@ class Reporter:
             self._watch_conn = psycopg.connect(self._conninfo(), autocommit=True,
                                                application_name="storedb progress")
         row = self._watch_conn.execute(
-            "select application_name, extract(epoch from clock_timestamp()), wait_event_type, "
-            "wait_event, state, pg_blocking_pids(pid) from pg_stat_activity where pid = %s",
-            (running.pid,)).fetchone()
+            "select wait_event_type, wait_event, state, pg_blocking_pids(pid) "
+            "from pg_stat_activity where pid = %s", (running.pid,)).fetchone()
         if row is None or self._running is not running:
             return
-        app, now, wait_type, wait_event, state, blockers = row
-        mark = _MARK.match(app or "")
-        if mark:
-            k, elapsed = int(mark.group(1)), float(now) - float(mark.group(3))
-        elif running.statement is not None:
-            k, elapsed = running.statement, time.monotonic() - running.statement_started
-        else:
-            return
-        if elapsed < self.interval:
-            return
+        k, elapsed = running.done + 1, time.monotonic() - running.since
+        total = len(running.lines)
+        if k > total or elapsed < self.interval:
+            return  # between statements, or recording the file
         due = int(elapsed // self.interval)
         if running.reported and running.reported[0] == k and running.reported[1] >= due:
             return
         running.reported = (k, due)
-        waiting = self._waiting(running.pid, wait_type, wait_event, state, blockers)
-        self.emit(Progress("still-running", running.file, running.statements, k, elapsed,
-                           waiting, running.lines[k - 1] if k <= len(running.lines) else None))
+        waiting = self._waiting(running.pid, *row)
+        exact = not running.file.transactional
+        self.emit(Progress("still-running", running.file.name, total, k, elapsed, waiting,
+                           running.lines[k - 1], or_later=not exact))
 
     def _waiting(self, pid: int, wait_type: str | None, wait_event: str | None,
                  state: str | None, blockers: list[int] | None) -> str:

@@ -110,6 +110,11 @@ def connected_role(conn: psycopg.Connection[Any]) -> tuple[str, list[Violation]]
     if owner:
         return (f"connected as {user}, which owns the tables (the migrating role): run "
                 "check --tenancy with the application's DSN to prove its role is isolated"), []
+    if member:  # members of storedb_app above RLS are reported by _security for every member
+        if superuser or bypass:
+            return f"role {user} is not isolated (see its app-role violation)", []
+        return (f"role {user} is isolated: a member of {APP_GROUP}, not a superuser, no "
+                "BYPASSRLS, owns no table"), []
     found = []
     fix = (f"connect the application as a member of {APP_GROUP} without SUPERUSER or "
            "BYPASSRLS (storedb app-role NAME); if this DSN is not the application's, run the "
@@ -121,11 +126,7 @@ def connected_role(conn: psycopg.Connection[Any]) -> tuple[str, list[Violation]]
         found.append(Violation(f"role {user}", "app-role", "the connected role has BYPASSRLS: "
                                "row level security does not apply to it",
                                f"alter role {user} nobypassrls; (or {fix})"))
-    if not member:
-        found.append(Violation(f"role {user}", "app-role", f"the connected role is not a "
-                               f"member of {APP_GROUP}, so it has none of the application's "
-                               "grants", f"grant {APP_GROUP} to {user};"))
-    if found:
-        return f"role {user} is not isolated", found
-    return (f"role {user} is isolated: a member of {APP_GROUP}, not a superuser, no "
-            "BYPASSRLS, owns no table"), []
+    found.append(Violation(f"role {user}", "app-role", f"the connected role is not a member "
+                           f"of {APP_GROUP}, so it has none of the application's grants",
+                           f"grant {APP_GROUP} to {user};"))
+    return f"role {user} is not isolated", found

@@ -88,8 +88,8 @@ def test_check_tenancy_proves_the_app_role_is_isolated(app_dsn, owner_dsn, su) -
     try:
         bad = run_cli("check", "--tenancy", "--dsn", app_dsn)
         assert bad.code == 3
-        assert "role app_user: the connected role has BYPASSRLS" in bad.out
-        assert "alter role app_user nobypassrls" in bad.out
+        assert "role app_user (member of storedb_app) has BYPASSRLS" in bad.out
+        assert "nobypassrls" in bad.out and "role app_user is not isolated" in bad.out
     finally:
         su.execute("alter role app_user nobypassrls")
 
