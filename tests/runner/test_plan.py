@@ -122,8 +122,9 @@ def test_target_keeps_earlier_pending_files_and_names_an_example() -> None:
     assert make_plan([a, b, c], [applied(c)], target=a.name).pending == (a,)
     with pytest.raises(UsageError) as err:
         make_plan([a, b, c], [], target="003_c.sql")
-    assert str(err.value) == ("--target 003_c.sql: no such file. Name it as status shows it, "
-                              "e.g. migrations/003_c.sql.")
+    assert str(err.value) == ("--target 003_c.sql: no such file. Name it as status shows it "
+                              "(e.g. migrations/003_c.sql) or give its path (as storedb new "
+                              "prints it).")
     with pytest.raises(UsageError) as err:
         make_plan([], [], target="x")
     assert str(err.value).endswith("e.g. migrations/001_name.sql.")
