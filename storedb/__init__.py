@@ -1,12 +1,14 @@
 """storedb: the database layer of a multi-tenant e-commerce platform.
 
-Two products share this package:
+Three products share this package:
 
 * :mod:`storedb.runner`, the migration runner: applications call
   :func:`migrate` at start-up (one query when up to date) and operators run
   the same functions as ``python -m storedb``;
 * :mod:`storedb.tenancy`, the tenant layer: the DAO, ``tenant_scope`` and the
-  isolation check.
+  isolation check;
+* :mod:`storedb.lint`, the migration linter: static, tenancy and measured
+  rules that catch a dangerous file before it runs.
 
 Everything public is listed once, in ``_EXPORTS`` below: ``__all__`` and the
 lazy loading (PEP 562) both follow from it, so ``import storedb`` loads
@@ -24,6 +26,7 @@ from .errors import (
     Error,
     HistoryError,
     InvalidSubdomain,
+    LintFailed,
     LocalClusterError,
     LockTimeout,
     MigrationFailed,
@@ -37,6 +40,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # the same names as _EXPORTS (tests/test_exports.py checks it)
+    from .lint import Finding, LintResult, lint
     from .runner import (
         AppliedFile,
         CheckResult,
@@ -68,9 +72,9 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys([
         "ConnectError", "DriftError", "Error", "HistoryError", "InvalidSubdomain",
-        "LocalClusterError", "LockTimeout", "MigrationFailed", "MigrationFileError",
-        "SeedRefused", "SubdomainTaken", "TenantAlreadyDeleted", "TenantError",
-        "TenantNotFound", "UsageError"], "errors"),
+        "LintFailed", "LocalClusterError", "LockTimeout", "MigrationFailed",
+        "MigrationFileError", "SeedRefused", "SubdomainTaken", "TenantAlreadyDeleted",
+        "TenantError", "TenantNotFound", "UsageError"], "errors"),
     **dict.fromkeys([
         "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "StatusResult",
         "accept", "baseline", "check", "diff", "migrate", "migrate_many", "seed",
@@ -78,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys([
         "TenancyReport", "Tenant", "check_tenancy", "create_tenant", "get_tenant",
         "soft_delete_tenant", "tenant_scope"], "tenancy"),
+    **dict.fromkeys(["Finding", "LintResult", "lint"], "lint"),
 }
 
 __all__ = sorted(_EXPORTS)

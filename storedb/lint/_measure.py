@@ -55,6 +55,11 @@ def mode_name(mode: str) -> str:
     return " ".join(words).upper()
 
 
+#: A blocking lock is an error when the statement took at least this long on a
+#: table with rows (its work grows with the table: a scan, a build); a brief one
+#: (a catalog-only change such as adding a nullable column) is a warning.
+SLOW_MS = 20.0
+
 _TABLES = """
 select c.oid, format('%I.%I', n.nspname, c.relname), c.relfilenode,
        case when c.reltuples >= 0 then c.reltuples::bigint
@@ -190,8 +195,9 @@ def _finding(file: MigrationFile, stmt: Statement, m: Measurement) -> Finding | 
     rule = "measured-rewrite" if m.rewritten else "measured-lock"
     if m.rewritten:
         message += f"; rewrote {', '.join(m.rewritten)}"
+    heavy = bool(m.rewritten) or (rows > 0 and m.ms >= SLOW_MS)
     return finding(rule, file.name, stmt.line, stmt.column, "measured: " + message,
-                   statement=stmt.index, severity="error" if rows > 0 else "warning",
+                   statement=stmt.index, severity="error" if heavy else "warning",
                    measured=m)
 
 

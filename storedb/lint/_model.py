@@ -71,7 +71,7 @@ def not_null_check_column(constraint: ast.Constraint) -> str | None:
     if isinstance(expr, ast.NullTest) and expr.nulltesttype == 1:  # IS_NOT_NULL
         arg = expr.arg
         if isinstance(arg, ast.ColumnRef) and len(arg.fields or ()) == 1:
-            return str(arg.fields[0].sval)
+            return last_name(arg.fields)
     return None
 
 
@@ -147,8 +147,9 @@ class Catalog:
             self.pinned[last_name(node.funcname)] = pinned(path)
         elif isinstance(node, ast.AlterFunctionStmt):
             path = search_path_of(node.actions)
+            func: Any = node.func
             if path is not None:
-                self.pinned[last_name(node.func.objname)] = pinned(path)
+                self.pinned[last_name(func.objname)] = pinned(path)
 
     def _alter(self, name: str, node: ast.AlterTableStmt) -> None:
         table = self.tables.get(name)
@@ -201,19 +202,24 @@ class FileState:
 
     def __post_init__(self) -> None:
         text = self.file.text
-        self._starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        starts = [0]
+        at = text.find("\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = text.find("\n", at + 1)
+        self._starts = starts
 
     def existing(self, table: str) -> bool:
         """Existed before this file (the rules' definition): not created earlier in it."""
         return table not in self.created
 
     def position(self, location: int | None = None) -> tuple[int, int]:
-        """Line and column of a node (``location`` within the statement), else the statement."""
+        """Line and column of a node (``location``: its offset in the file), else the statement."""
         stmt = self.statement
         assert stmt is not None
         if location is None or location < 0:
             return stmt.line, stmt.column
-        offset = stmt.offset + location
+        offset = location
         line = bisect.bisect_right(self._starts, offset)
         return line, offset - self._starts[line - 1] + 1
 

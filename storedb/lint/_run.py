@@ -97,10 +97,7 @@ def check_files(every: Sequence[MigrationFile], chosen: Sequence[MigrationFile]
                                     str(exc)))
             continue
         state = FileState(file, catalog)
-        for stmt in statements:
-            node = _tree(stmt.text)
-            if node is None:
-                continue
+        for stmt, node in zip(statements, _trees(file.text), strict=False):
             state.statement = stmt
             static.check(state, node)
             catalog.apply(node, file.name)
@@ -112,11 +109,11 @@ def check_files(every: Sequence[MigrationFile], chosen: Sequence[MigrationFile]
     return findings, ignores, parsed
 
 
-def _tree(text: str) -> Any:
+def _trees(text: str) -> list[Any]:
+    """Each statement's parse tree; node locations are offsets in the whole file."""
     from pglast import parse_sql
 
-    raw = parse_sql(text)
-    return raw[0].stmt if raw else None
+    return [raw.stmt for raw in parse_sql(text)]
 
 
 def _read_only(catalog: Catalog, file: MigrationFile) -> None:

@@ -19,7 +19,6 @@ from ._model import (
     FileState,
     constraints,
     last_name,
-    not_null_check_column,
     relname,
     render,
     type_name,
@@ -51,7 +50,7 @@ def check(state: FileState, node: Any) -> None:
 def _create_table(state: FileState, node: ast.CreateStmt) -> None:
     table = relname(node.relation)
     keys = {c for e in node.tableElts or () if isinstance(e, ast.Constraint)
-            and e.contype == ConstrType.CONSTR_PRIMARY for c in (str(k.sval) for k in e.keys)}
+            and e.contype == ConstrType.CONSTR_PRIMARY for c in (str(k.sval) for k in e.keys or ())}
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
             _column_types(state, table, element, primary=str(element.colname) in keys)
@@ -59,7 +58,7 @@ def _create_table(state: FileState, node: ast.CreateStmt) -> None:
     tenancy.create_table(state, node)
 
 
-def _column_types(state: FileState, table: str, column: ast.ColumnDef, primary: bool) -> None:
+def _column_types(state: FileState, table: str, column: Any, primary: bool) -> None:
     kind = type_name(column.typeName)
     name = str(column.colname)
     where = getattr(column, "location", None)
@@ -119,7 +118,7 @@ def _alter_table(state: FileState, node: ast.AlterTableStmt) -> None:
         tenancy.alter_table_cmd(state, table, cmd)
 
 
-def _add_column(state: FileState, table: str, column: ast.ColumnDef) -> None:
+def _add_column(state: FileState, table: str, column: Any) -> None:
     name = str(column.colname)
     where = getattr(column, "location", None)
     kinds = {c.contype: c for c in constraints(column)}
@@ -157,7 +156,8 @@ def _volatile(expr: Any) -> str | None:
         if name in VOLATILE:
             return f"{name}()"
     if isinstance(expr, ast.Node):
-        for _, value in expr:
+        for attribute in expr:
+            value = getattr(expr, attribute)
             children = value if isinstance(value, tuple) else (value,)
             for child in children:
                 if isinstance(child, ast.Node):
@@ -167,7 +167,7 @@ def _volatile(expr: Any) -> str | None:
     return None
 
 
-def _add_constraint(state: FileState, table: str, constraint: ast.Constraint,
+def _add_constraint(state: FileState, table: str, constraint: Any,
                     existing: bool) -> None:
     kind = constraint.contype
     where = getattr(constraint, "location", None)
@@ -192,8 +192,6 @@ def _add_constraint(state: FileState, table: str, constraint: ast.Constraint,
                   f"create unique index concurrently if not exists {index} on {table} ({cols}) "
                   f"{_NO_TX}; then: alter table {table} add constraint {index} {what} using "
                   f"index {index};", where)
-    if kind == ConstrType.CONSTR_CHECK and not_null_check_column(constraint) and existing:
-        pass  # recorded by the catalog; SET NOT NULL looks there
 
 
 def _create_index(state: FileState, node: ast.IndexStmt) -> None:

@@ -10,6 +10,7 @@ tenant tables composite with it; SECURITY DEFINER functions with
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pglast import ast
@@ -62,7 +63,7 @@ def create_table(state: FileState, node: ast.CreateStmt) -> None:
             _key(state, table, constraint, str(column.colname))
 
 
-def alter_table_cmd(state: FileState, table: str, cmd: ast.AlterTableCmd) -> None:
+def alter_table_cmd(state: FileState, table: str, cmd: Any) -> None:
     sub = cmd.subtype
     if sub in (AlterTableType.AT_EnableRowSecurity, AlterTableType.AT_ForceRowSecurity):
         word = "enable" if sub == AlterTableType.AT_EnableRowSecurity else "force"
@@ -80,7 +81,7 @@ def alter_table_cmd(state: FileState, table: str, cmd: ast.AlterTableCmd) -> Non
         _key(state, table, cmd.def_, None)
 
 
-def _key(state: FileState, table: str, constraint: ast.Constraint, column: str | None) -> None:
+def _key(state: FileState, table: str, constraint: Any, column: str | None) -> None:
     """Primary, unique and foreign keys of a tenant table."""
     where = getattr(constraint, "location", None)
     kind = constraint.contype
@@ -150,7 +151,7 @@ def comment(state: FileState, node: ast.CommentStmt) -> None:
         state.global_indexes.add(last_name(node.object))
 
 
-def function(state: FileState, node: ast.CreateFunctionStmt | ast.AlterFunctionStmt) -> None:
+def function(state: FileState, node: Any) -> None:
     if isinstance(node, ast.CreateFunctionStmt):
         name, options = last_name(node.funcname), node.options
     else:
@@ -169,8 +170,8 @@ def function(state: FileState, node: ast.CreateFunctionStmt | ast.AlterFunctionS
                   ", pg_temp")
 
 
-def grant(state: FileState, node: ast.GrantStmt | ast.AlterDefaultPrivilegesStmt) -> None:
-    stmt = node.action if isinstance(node, ast.AlterDefaultPrivilegesStmt) else node
+def grant(state: FileState, node: Any) -> None:
+    stmt: Any = node.action if isinstance(node, ast.AlterDefaultPrivilegesStmt) else node
     if stmt.is_grant and any(g.roletype == RoleSpecType.ROLESPEC_PUBLIC
                              for g in stmt.grantees or ()):
         state.add("grant-public", "grant to PUBLIC gives the privilege to every role",
@@ -182,12 +183,12 @@ def finish(state: FileState) -> None:
     for table, pending in state.new_tenant_tables:
         missing = [w for w in ("enable", "force", "policy") if w not in state.rls.get(table, ())]
         if missing:
-            words = {"enable": "enabled", "force": "forced", "policy": "with the isolation policy"}
-            state.findings.append(pending.__class__(
-                pending.file, pending.line, pending.column, pending.rule,
-                f"tenant table {table}: row level security not "
-                f"{' / '.join(words[m] for m in missing)} in this file, so every store sees "
-                "every other store's rows", _rls_fix(table), pending.severity, pending.statement))
+            words = {"enable": "not enabled", "force": "not forced",
+                     "policy": "no isolation policy"}
+            state.findings.append(dataclasses.replace(
+                pending, message=f"tenant table {table}: row level security "
+                f"{', '.join(words[m] for m in missing)} in this file, so every store can see "
+                "every other store's rows", fix=_rls_fix(table)))
     for index, pending in state.deferred:
         if index not in state.global_indexes:
             state.findings.append(pending)
