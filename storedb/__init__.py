@@ -26,11 +26,13 @@ from .errors import (
     Error,
     HistoryError,
     InvalidSubdomain,
+    IsolationError,
     LintFailed,
     LocalClusterError,
     LockTimeout,
     MigrationFailed,
     MigrationFileError,
+    RowSecurityViolation,
     SeedRefused,
     SubdomainTaken,
     TenantAlreadyDeleted,
@@ -72,9 +74,9 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys([
         "ConnectError", "DriftError", "Error", "HistoryError", "InvalidSubdomain",
-        "LintFailed", "LocalClusterError", "LockTimeout", "MigrationFailed",
-        "MigrationFileError", "SeedRefused", "SubdomainTaken", "TenantAlreadyDeleted",
-        "TenantError", "TenantNotFound", "UsageError"], "errors"),
+        "IsolationError", "LintFailed", "LocalClusterError", "LockTimeout", "MigrationFailed",
+        "MigrationFileError", "RowSecurityViolation", "SeedRefused", "SubdomainTaken",
+        "TenantAlreadyDeleted", "TenantError", "TenantNotFound", "UsageError"], "errors"),
     **dict.fromkeys([
         "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "StatusResult",
         "accept", "baseline", "check", "diff", "migrate", "migrate_many", "seed",
