@@ -32,6 +32,7 @@ import bench_peers
 import bench_queries
 import bench_stampede
 import bench_tenant_dao
+import bench_writes
 import chart
 import common
 
@@ -39,7 +40,7 @@ import common
 # would otherwise slow whatever comes next.
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
               "dao": bench_tenant_dao, "growth": bench_growth, "peers": bench_peers,
-              "queries": bench_queries}
+              "queries": bench_queries, "writes": bench_writes}
 
 
 def machine() -> dict[str, str]:
