@@ -18,12 +18,10 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, ObjectType
-
 from ..runner._files import MigrationFile
 from ..runner._statements import Statement
 from ._result import Finding, finding
+from ._tree import Node, is_
 
 #: A comment on an index carrying this marker makes it global on purpose
 #: (the same marker ``check --tenancy`` honours).
@@ -37,40 +35,32 @@ def relname(node: Any) -> str:
 
 def last_name(names: Any) -> str:
     """The last element of a dotted name list (String nodes, or a list of them)."""
+    if is_(names, "List"):
+        names = names.items
     if not names:
         return ""
     item = names[-1]
     return str(getattr(item, "sval", item))
 
 
-def type_name(node: ast.TypeName | None) -> str:
+def type_name(node: Any) -> str:
     return last_name(node.names) if node is not None else ""
 
 
-def constraints(column: ast.ColumnDef) -> list[ast.Constraint]:
+def constraints(column: Any) -> list[Any]:
     return list(column.constraints or ())
 
 
-def key_columns(constraint: ast.Constraint) -> list[str]:
+def key_columns(constraint: Any) -> list[str]:
     return [str(k.sval) for k in constraint.keys or ()]
 
 
-def render(node: Any, **changes: Any) -> str:
-    """SQL for ``node`` with some fields changed: a safe rewrite spelled out exactly."""
-    from pglast.stream import RawStream
-
-    clone = copy.copy(node)
-    for name, value in changes.items():
-        setattr(clone, name, value)
-    return str(RawStream()(clone))
-
-
-def not_null_check_column(constraint: ast.Constraint) -> str | None:
+def not_null_check_column(constraint: Any) -> str | None:
     """``col`` for ``check (col is not null)``, else None."""
     expr = constraint.raw_expr
-    if isinstance(expr, ast.NullTest) and expr.nulltesttype == 1:  # IS_NOT_NULL
+    if is_(expr, "NullTest") and expr.nulltesttype == "IS_NOT_NULL":
         arg = expr.arg
-        if isinstance(arg, ast.ColumnRef) and len(arg.fields or ()) == 1:
+        if is_(arg, "ColumnRef") and len(arg.fields or ()) == 1:
             return last_name(arg.fields)
     return None
 
@@ -79,10 +69,10 @@ def search_path_of(options: Any) -> list[str] | None:
     """The ``set search_path = ...`` list among a function's options, or None."""
     for option in options or ():
         arg = option.arg
-        if option.defname == "set" and isinstance(arg, ast.VariableSetStmt) \
+        if option.defname == "set" and is_(arg, "VariableSetStmt") \
                 and arg.name == "search_path":
-            return [str(getattr(a.val, "sval", "")) for a in arg.args or ()] \
-                if arg.kind == 0 else ["<from current>"]  # 0: VAR_SET_VALUE
+            return [str(a.sval.sval if a.sval else "") for a in arg.args or ()] \
+                if arg.kind == "VAR_SET_VALUE" else ["<from current>"]
     return None
 
 
@@ -117,56 +107,56 @@ class Catalog:
         known = self.tables.get(table)
         return known is not None and known.tenant
 
-    def apply(self, node: Any, file: str) -> None:
+    def apply(self, node: Node, file: str) -> None:
         """Record what a statement changes in the schema."""
-        if isinstance(node, ast.CreateStmt):
-            columns = {str(e.colname) for e in node.tableElts or ()
-                       if isinstance(e, ast.ColumnDef)}
+        tag = node.tag
+        if tag == "CreateStmt":
+            columns = {str(e.colname) for e in node.tableElts or () if is_(e, "ColumnDef")}
             self.tables[relname(node.relation)] = Table(columns, file)
             for element in node.tableElts or ():
-                if isinstance(element, ast.Constraint):
+                if is_(element, "Constraint"):
                     self._constraint(relname(node.relation), element)
-        elif isinstance(node, ast.AlterTableStmt):
+        elif tag == "AlterTableStmt":
             self._alter(relname(node.relation), node)
-        elif isinstance(node, ast.IndexStmt) and node.idxname:
+        elif tag == "IndexStmt" and node.idxname:
             self.indexes[str(node.idxname)] = relname(node.relation)
-        elif isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE:
+        elif tag == "RenameStmt" and node.renameType == "OBJECT_TABLE":
             table = self.tables.pop(relname(node.relation), None)
             if table is not None:
                 self.tables[str(node.newname)] = table
-        elif isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_COLUMN:
+        elif tag == "RenameStmt" and node.renameType == "OBJECT_COLUMN":
             table = self.tables.get(relname(node.relation))
             if table is not None:
                 table.columns.discard(str(node.subname))
                 table.columns.add(str(node.newname))
-        elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
+        elif tag == "DropStmt" and node.removeType == "OBJECT_TABLE":
             for name in node.objects or ():
                 self.tables.pop(last_name(name), None)
-        elif isinstance(node, ast.CreateFunctionStmt):
+        elif tag == "CreateFunctionStmt":
             path = search_path_of(node.options)
             self.pinned[last_name(node.funcname)] = pinned(path)
-        elif isinstance(node, ast.AlterFunctionStmt):
+        elif tag == "AlterFunctionStmt":
             path = search_path_of(node.actions)
             func: Any = node.func
             if path is not None:
                 self.pinned[last_name(func.objname)] = pinned(path)
 
-    def _alter(self, name: str, node: ast.AlterTableStmt) -> None:
+    def _alter(self, name: str, node: Node) -> None:
         table = self.tables.get(name)
         for cmd in node.cmds or ():
-            if cmd.subtype == AlterTableType.AT_AddColumn and table is not None:
+            if cmd.subtype == "AT_AddColumn" and table is not None:
                 table.columns.add(str(cmd.def_.colname))
-            elif cmd.subtype == AlterTableType.AT_DropColumn and table is not None:
+            elif cmd.subtype == "AT_DropColumn" and table is not None:
                 table.columns.discard(str(cmd.name))
-            elif cmd.subtype == AlterTableType.AT_AddConstraint:
+            elif cmd.subtype == "AT_AddConstraint":
                 self._constraint(name, cmd.def_)
-            elif cmd.subtype == AlterTableType.AT_ValidateConstraint:
+            elif cmd.subtype == "AT_ValidateConstraint":
                 known = self.not_null_checks.get(str(cmd.name))
                 if known is not None:
                     self.validated.add(known)
 
-    def _constraint(self, table: str, constraint: ast.Constraint) -> None:
-        if constraint.contype != ConstrType.CONSTR_CHECK:
+    def _constraint(self, table: str, constraint: Any) -> None:
+        if constraint.contype != "CONSTR_CHECK":
             return
         column = not_null_check_column(constraint)
         if column is None:
@@ -197,6 +187,7 @@ class FileState:
     global_indexes: set[str] = field(default_factory=set)
     deferred: list[tuple[str, Finding]] = field(default_factory=list)  # index -> finding
     new_tenant_tables: list[tuple[str, Finding]] = field(default_factory=list)
+    renamed: list[tuple[str, Finding]] = field(default_factory=list)  # old name -> finding
     statement: Statement | None = None
     _starts: list[int] = field(default_factory=list)
 
@@ -214,12 +205,15 @@ class FileState:
         return table not in self.created
 
     def position(self, location: int | None = None) -> tuple[int, int]:
-        """Line and column of a node (``location``: its offset in the file), else the statement."""
+        """Line and column of a node (``location``: its byte offset in the file), else the
+        statement's."""
         stmt = self.statement
         assert stmt is not None
         if location is None or location < 0:
             return stmt.line, stmt.column
         offset = location
+        if not self.file.text.isascii():
+            offset = len(self.file.data[:location].decode("utf-8", "ignore"))
         line = bisect.bisect_right(self._starts, offset)
         return line, offset - self._starts[line - 1] + 1
 
@@ -232,3 +226,18 @@ class FileState:
     def add(self, rule: str, message: str, fix: str | None = None,
             location: int | None = None) -> None:
         self.findings.append(self.make(rule, message, fix, location))
+
+    def render(self, cmd: int | None = None, **changes: Any) -> str:
+        """The current statement (or its ``cmd``-th ALTER TABLE clause) with some fields
+        changed, as SQL: a safe rewrite spelled out exactly.  Only called for a finding."""
+        from pglast import parse_sql
+        from pglast.stream import RawStream
+
+        assert self.statement is not None
+        node: Any = parse_sql(self.statement.text)[0].stmt
+        if cmd is not None:
+            node = node.cmds[cmd].def_
+        clone = copy.copy(node)
+        for name, value in changes.items():
+            setattr(clone, name, value)
+        return str(RawStream()(clone))

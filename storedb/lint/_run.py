@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from .._connection import Database, resolve, session
 from ..errors import MigrationFileError, UsageError
@@ -32,6 +31,7 @@ from . import _suppress as suppress
 from . import _tenancy as tenancy
 from ._model import Catalog, FileState
 from ._result import Finding, LintResult, finding
+from ._tree import statements as trees
 
 PathLike = str | os.PathLike[str]
 
@@ -97,10 +97,11 @@ def check_files(every: Sequence[MigrationFile], chosen: Sequence[MigrationFile]
                                     str(exc)))
             continue
         state = FileState(file, catalog)
-        for stmt, node in zip(statements, _trees(file.text), strict=False):
+        for stmt, node in zip(statements, trees(file.text), strict=False):
             state.statement = stmt
             static.check(state, node)
             catalog.apply(node, file.name)
+        static.finish(state)
         tenancy.finish(state)
         found, problems = suppress.comments(file, statements)
         findings += state.findings + problems
@@ -109,24 +110,18 @@ def check_files(every: Sequence[MigrationFile], chosen: Sequence[MigrationFile]
     return findings, ignores, parsed
 
 
-def _trees(text: str) -> list[Any]:
-    """Each statement's parse tree; node locations are offsets in the whole file."""
-    from pglast import parse_sql
-
-    return [raw.stmt for raw in parse_sql(text)]
 
 
 def _read_only(catalog: Catalog, file: MigrationFile) -> None:
     """A file before the chosen ones: only its effect on the schema matters."""
-    from pglast import parse_sql
     from pglast.parser import ParseError
 
     try:
-        raws = parse_sql(file.text)
+        nodes = trees(file.text)
     except ParseError:
         return  # reported when the file itself is linted
-    for raw in raws:
-        catalog.apply(raw.stmt, file.name)
+    for node in nodes:
+        catalog.apply(node, file.name)
 
 
 def _directory(root: Path, *, optional: bool) -> list[MigrationFile]:

@@ -13,9 +13,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, ObjectType, RoleSpecType
-
 from ._model import (
     GLOBAL_MARKER,
     FileState,
@@ -26,18 +23,18 @@ from ._model import (
     search_path_of,
     security_definer,
 )
+from ._tree import Node, is_
 
 STORE = "store_id"
 
 
 def _isolation(expr: Any) -> bool:
     """``store_id = get_current_store_id()`` (either side), exactly."""
-    if not isinstance(expr, ast.A_Expr) or last_name(expr.name) != "=":
+    if not is_(expr, "A_Expr") or last_name(expr.name) != "=":
         return False
     sides = [expr.lexpr, expr.rexpr]
-    column = [s for s in sides if isinstance(s, ast.ColumnRef)
-              and last_name(s.fields) == STORE]
-    call = [s for s in sides if isinstance(s, ast.FuncCall)
+    column = [s for s in sides if is_(s, "ColumnRef") and last_name(s.fields) == STORE]
+    call = [s for s in sides if is_(s, "FuncCall")
             and last_name(s.funcname) == "get_current_store_id" and not s.args]
     return bool(column and call)
 
@@ -48,15 +45,15 @@ def _rls_fix(table: str) -> str:
             "= get_current_store_id()) with check (store_id = get_current_store_id());")
 
 
-def create_table(state: FileState, node: ast.CreateStmt) -> None:
+def create_table(state: FileState, node: Node) -> None:
     table = relname(node.relation)
-    columns = [e for e in node.tableElts or () if isinstance(e, ast.ColumnDef)]
+    columns = [e for e in node.tableElts or () if is_(e, "ColumnDef")]
     if STORE not in {str(c.colname) for c in columns}:
         return
     state.new_tenant_tables.append((table, state.make(
         "tenant-rls", f"tenant table {table} is created without row level security", "")))
     for element in node.tableElts or ():
-        if isinstance(element, ast.Constraint):
+        if is_(element, "Constraint"):
             _key(state, table, element, None)
     for column in columns:
         for constraint in column.constraints or ():
@@ -65,19 +62,19 @@ def create_table(state: FileState, node: ast.CreateStmt) -> None:
 
 def alter_table_cmd(state: FileState, table: str, cmd: Any) -> None:
     sub = cmd.subtype
-    if sub in (AlterTableType.AT_EnableRowSecurity, AlterTableType.AT_ForceRowSecurity):
-        word = "enable" if sub == AlterTableType.AT_EnableRowSecurity else "force"
+    if sub in ("AT_EnableRowSecurity", "AT_ForceRowSecurity"):
+        word = "enable" if sub == "AT_EnableRowSecurity" else "force"
         state.rls.setdefault(table, set()).add(word)
     if not state.catalog.tenant(table):
-        if sub == AlterTableType.AT_AddColumn and str(cmd.def_.colname) == STORE:
+        if sub == "AT_AddColumn" and str(cmd.def_.colname) == STORE:
             state.new_tenant_tables.append((table, state.make(
                 "tenant-rls", f"{table} becomes a tenant table (store_id) without row level "
                 "security", "")))
         return
-    if sub in (AlterTableType.AT_DisableRowSecurity, AlterTableType.AT_NoForceRowSecurity):
+    if sub in ("AT_DisableRowSecurity", "AT_NoForceRowSecurity"):
         state.add("tenant-rls", f"turning row level security off on tenant table {table} "
                   "exposes every store's rows", _rls_fix(table))
-    elif sub == AlterTableType.AT_AddConstraint:
+    elif sub == "AT_AddConstraint":
         _key(state, table, cmd.def_, None)
 
 
@@ -85,9 +82,9 @@ def _key(state: FileState, table: str, constraint: Any, column: str | None) -> N
     """Primary, unique and foreign keys of a tenant table."""
     where = getattr(constraint, "location", None)
     kind = constraint.contype
-    if kind in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+    if kind in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
         cols = [column] if column else key_columns(constraint)
-        what = "primary key" if kind == ConstrType.CONSTR_PRIMARY else "unique key"
+        what = "primary key" if kind == "CONSTR_PRIMARY" else "unique key"
         if constraint.indexname:
             return  # USING INDEX: the index was checked when it was created
         if STORE not in cols:
@@ -98,7 +95,7 @@ def _key(state: FileState, table: str, constraint: Any, column: str | None) -> N
             state.add("tenant-index", f"{what} ({', '.join(cols)}) of tenant table {table} is "
                       "not led by store_id",
                       f"{what} (store_id, {', '.join(c for c in cols if c != STORE)})", where)
-    elif kind == ConstrType.CONSTR_FOREIGN:
+    elif kind == "CONSTR_FOREIGN":
         target = relname(constraint.pktable)
         if not (state.catalog.tenant(target) or target == table):
             return
@@ -113,7 +110,7 @@ def _key(state: FileState, table: str, constraint: Any, column: str | None) -> N
                       f"references {target} (store_id, id)", where)
 
 
-def create_index(state: FileState, node: ast.IndexStmt) -> None:
+def create_index(state: FileState, node: Node) -> None:
     table = relname(node.relation)
     if not state.catalog.tenant(table):
         return
@@ -134,7 +131,7 @@ def create_index(state: FileState, node: ast.IndexStmt) -> None:
             f"{marker}")))
 
 
-def policy(state: FileState, node: ast.CreatePolicyStmt) -> None:
+def policy(state: FileState, node: Node) -> None:
     table = relname(node.table)
     good = node.permissive and node.cmd_name == "all" and _isolation(node.qual) and (
         node.with_check is None or _isolation(node.with_check))
@@ -146,13 +143,13 @@ def policy(state: FileState, node: ast.CreatePolicyStmt) -> None:
                   f"create policy {node.policy_name} on {table} as restrictive ...")
 
 
-def comment(state: FileState, node: ast.CommentStmt) -> None:
-    if node.objtype == ObjectType.OBJECT_INDEX and GLOBAL_MARKER in str(node.comment or ""):
+def comment(state: FileState, node: Node) -> None:
+    if node.objtype == "OBJECT_INDEX" and GLOBAL_MARKER in str(node.comment or ""):
         state.global_indexes.add(last_name(node.object))
 
 
 def function(state: FileState, node: Any) -> None:
-    if isinstance(node, ast.CreateFunctionStmt):
+    if node.tag == "CreateFunctionStmt":
         name, options = last_name(node.funcname), node.options
     else:
         name, options = last_name(node.func.objname), node.actions
@@ -171,8 +168,8 @@ def function(state: FileState, node: Any) -> None:
 
 
 def grant(state: FileState, node: Any) -> None:
-    stmt: Any = node.action if isinstance(node, ast.AlterDefaultPrivilegesStmt) else node
-    if stmt.is_grant and any(g.roletype == RoleSpecType.ROLESPEC_PUBLIC
+    stmt: Any = node.action if node.tag == "AlterDefaultPrivilegesStmt" else node
+    if stmt.is_grant and any(g.roletype == "ROLESPEC_PUBLIC"
                              for g in stmt.grantees or ()):
         state.add("grant-public", "grant to PUBLIC gives the privilege to every role",
                   "grant ... to storedb_app;")

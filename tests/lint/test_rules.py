@@ -101,7 +101,9 @@ CASES: dict[str, tuple[list[list[str]], list[list[str]]]] = {
     "rename": (
         [["alter table plain rename column code to sku;"], ["alter table plain rename to p2;"]],
         [["alter table plain add column sku text;"],
-         ["create table t (a text); alter table t rename column a to b;"]]),
+         ["create table t (a text); alter table t rename column a to b;"],
+         ["alter table plain rename to plain_legacy;\n"
+          "create view plain as select * from plain_legacy;"]]),
     "drop-column": (
         [["alter table plain drop column code;"]],
         [["create table t (a text, b text); alter table t drop column b;"]]),
