@@ -69,7 +69,23 @@ class _Group(click.Group):
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run with stdout and stderr redacted: no password of a DSN on the command line
+        (in an option, or misplaced as an argument) or in the environment reaches them."""
+        from ._secrets import RedactingStream, remember
+
         argv = list(sys.argv[1:] if args is None else args)
+        for value in [*argv, os.environ.get("DATABASE_URL", "")]:
+            remember(value.split("=", 1)[1] if value.startswith("--") and "=" in value
+                     else value)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
+        try:
+            return self._main(argv, prog_name, complete_var, standalone_mode, **extra)
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    def _main(self, argv: list[str], prog_name: str | None, complete_var: str | None,
+              standalone_mode: bool, **extra: Any) -> Any:
         as_json = "--json" in argv
 
         def fail(kind: str, message: str, code: int, payload: dict[str, Any] | None = None
@@ -88,6 +104,10 @@ class _Group(click.Group):
         except Error as exc:
             fail(type(exc).__name__, str(exc), exc.exit_code, exc.to_json())
         except click.ClickException as exc:
+            if isinstance(exc, click.UsageError) and "unexpected extra argument" in \
+                    exc.message and any(c in exc.message for c in ("://", "=")):
+                exc = click.UsageError(f"{exc.message}\nHint: give the database with --dsn "
+                                       "DSN (or DATABASE_URL).", exc.ctx)
             if not as_json:
                 exc.show()
                 sys.exit(exc.exit_code)
