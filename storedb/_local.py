@@ -62,8 +62,44 @@ class LocalCluster:
         return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={PORT}"
 
 
+#: Names a bindir to use instead of searching (the test matrix sets it per version).
+BINDIR_VAR = "STOREDB_PG_BINDIR"
+_SERVER_EXES = ("pg_ctl", "initdb", "postgres")
+
+
+def wheel_cache() -> Path:
+    """Where ``tools/pgversions.py`` keeps PostgreSQL builds fetched from PyPI.
+
+    Outside any repository.  As root the builds go to /var/cache: the cluster
+    runs as the ``postgres`` user, who cannot enter root's private home.
+    """
+    if os.environ.get("STOREDB_PG_CACHE"):
+        return Path(os.environ["STOREDB_PG_CACHE"])
+    if os.geteuid() == 0:
+        return Path("/var/cache/storedb/pg")
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "storedb" / "pg"
+
+
+def _version_key(path: str) -> list[int]:
+    return [int(x) for x in re.findall(r"\d+", path)]
+
+
 def find_bindir() -> Path:
-    """PostgreSQL's server binaries: pg_ctl on PATH, pg_config --bindir, or the newest install."""
+    """PostgreSQL's server binaries.
+
+    $STOREDB_PG_BINDIR when set, else pg_ctl on PATH, pg_config --bindir, the
+    newest /usr/lib/postgresql/*/bin, and last the newest build fetched by
+    ``tools/pgversions.py`` (for machines without a system PostgreSQL).
+    """
+    chosen = os.environ.get(BINDIR_VAR)
+    if chosen:
+        bindir = Path(chosen)
+        missing = [exe for exe in _SERVER_EXES if not (bindir / exe).exists()]
+        if missing:
+            raise LocalClusterError(f"{BINDIR_VAR}={chosen} has no {', '.join(missing)}; point "
+                                    "it at a PostgreSQL bin directory or unset it.")
+        return bindir
     candidates: list[Path] = []
     on_path = shutil.which("pg_ctl")
     if on_path:
@@ -74,18 +110,20 @@ def find_bindir() -> Path:
             out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
                                  check=True).stdout.strip()
             candidates.append(Path(out))
-    installed = glob.glob("/usr/lib/postgresql/*/bin")
-    installed.sort(key=lambda p: [int(x) for x in re.findall(r"\d+", p)], reverse=True)
-    candidates += [Path(p) for p in installed]
+    installed = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
+    fetched = sorted(glob.glob(str(wheel_cache() / "*" / "postgresql-*" / "bin")),
+                     key=lambda p: _version_key(Path(p).parent.name), reverse=True)
+    candidates += [Path(p) for p in installed + fetched]
     for bindir in candidates:
-        if all((bindir / exe).exists() for exe in ("pg_ctl", "initdb", "postgres")):
+        if all((bindir / exe).exists() for exe in _SERVER_EXES):
             return bindir
     tried = ", ".join(str(c) for c in candidates) or "nothing found"
     raise LocalClusterError(
-        "no PostgreSQL server binaries (pg_ctl, initdb, postgres) found; tried: pg_ctl on PATH, "
-        f"pg_config --bindir, /usr/lib/postgresql/*/bin ({tried}). Install them "
-        "(Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql) or point "
-        "storedb at a server with --dsn / DATABASE_URL.")
+        "no PostgreSQL server binaries (pg_ctl, initdb, postgres) found; tried: "
+        f"${BINDIR_VAR}, pg_ctl on PATH, pg_config --bindir, /usr/lib/postgresql/*/bin, "
+        f"{wheel_cache()} ({tried}). Install them (Debian/Ubuntu: apt-get install postgresql; "
+        "macOS: brew install postgresql; from a checkout: python -m tools.pgversions fetch 17) "
+        "or point storedb at a server with --dsn / DATABASE_URL.")
 
 
 def _as_server_user() -> list[str]:

@@ -12,6 +12,8 @@ from storedb import _local as local
 from tests.helpers import run_cli
 
 
+@pytest.mark.matrix  # the cluster `make run` starts: fetched builds can serve as well
+@pytest.mark.shipped_schema
 def test_local_cluster_is_created_reused_and_stopped(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
@@ -41,6 +43,7 @@ def test_local_cluster_is_created_reused_and_stopped(tmp_path: Path) -> None:
 def test_missing_binaries_say_what_to_install(monkeypatch: pytest.MonkeyPatch,
                                                tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(local.BINDIR_VAR, raising=False)
     monkeypatch.setattr(local.glob, "glob", lambda _pattern: [])
     with pytest.raises(local.LocalClusterError) as err:
         local.find_bindir()
@@ -62,6 +65,35 @@ def test_the_library_never_starts_a_server(monkeypatch: pytest.MonkeyPatch,
             call()
         assert "DATABASE_URL" in str(err.value) and "never starts a server" in str(err.value)
     assert not (tmp_path / ".storedb").exists()
+
+
+def test_bindir_variable_wins_and_a_wrong_one_is_explained(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    for exe in ("pg_ctl", "initdb", "postgres"):
+        (tmp_path / exe).touch()
+    monkeypatch.setenv(local.BINDIR_VAR, str(tmp_path))
+    assert local.find_bindir() == tmp_path
+    (tmp_path / "initdb").unlink()
+    with pytest.raises(local.LocalClusterError, match=f"{local.BINDIR_VAR}=.* has no initdb"):
+        local.find_bindir()
+
+
+def test_without_a_system_postgresql_a_fetched_build_is_used(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    """tools/pgversions.py unpacks PyPI builds into the cache; the newest one serves."""
+    cache = tmp_path / "cache"
+    for release in ("14.22.0", "18.6.0", "16.15.0"):
+        bindir = cache / release / f"postgresql-{release}-x86_64-unknown-linux-gnu" / "bin"
+        bindir.mkdir(parents=True)
+        for exe in ("pg_ctl", "initdb", "postgres"):
+            (bindir / exe).touch()
+    monkeypatch.setenv("STOREDB_PG_CACHE", str(cache))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(local.BINDIR_VAR, raising=False)
+    real_glob = local.glob.glob
+    monkeypatch.setattr(local.glob, "glob", lambda pattern: [] if pattern.startswith(
+        "/usr/lib/postgresql") else real_glob(pattern))
+    assert local.find_bindir().parent.name == "postgresql-18.6.0-x86_64-unknown-linux-gnu"
 
 
 def _tmp_home(tmp_path: Path) -> tuple[Path, Path]:

@@ -14,6 +14,8 @@ import pytest
 import storedb
 from tests.helpers import SQL_DIR, run_cli
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 BROKEN = """\
 -- A wishlist feature written without reading the tenant-table rules.
 
