@@ -20,7 +20,8 @@ COMMANDS: dict[str, Callable[..., Any]] = {
 }
 
 #: options only the shell has: how output looks, several databases, how secrets arrive
-CLI_ONLY = {"as_json", "quiet", "verbose", "dsn_file", "jobs", "password_env", "password_stdin"}
+CLI_ONLY = {"as_json", "quiet", "verbose", "dsn_file", "jobs", "password_env", "password_stdin",
+            "lint_first"}  # lint_first: the CLI runs storedb.lint() before migrate()
 
 #: the CLI's name for a library parameter
 RENAMED = {"dsn": "db", "show_sql": "sql", "file": "file", "name": "name"}
