@@ -5,7 +5,8 @@ prints the tables, writes bench/results.json and bench/chart.png, and stops
 and deletes the cluster (also on Ctrl-C / SIGTERM).
 
     python bench/run_all.py                 # everything (about 10 minutes)
-    python bench/run_all.py noop growth     # some of: apply noop stampede dao queries growth peers
+    python bench/run_all.py noop growth     # or any of: apply noop stampede dao testing
+                                            #   queries growth peers
     BENCH_QUICK=1 python bench/run_all.py   # fewer repeats and smaller data, to try a change
 """
 
@@ -32,14 +33,15 @@ import bench_peers
 import bench_queries
 import bench_stampede
 import bench_tenant_dao
+import bench_testing
 import chart
 import common
 
 # The 1 M / 2 M-row queries run last: the checkpoints after generating that much data
 # would otherwise slow whatever comes next.
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
-              "dao": bench_tenant_dao, "growth": bench_growth, "peers": bench_peers,
-              "queries": bench_queries}
+              "dao": bench_tenant_dao, "testing": bench_testing, "growth": bench_growth,
+              "peers": bench_peers, "queries": bench_queries}
 
 
 def machine() -> dict[str, str]:
