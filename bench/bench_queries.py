@@ -145,7 +145,7 @@ def _explain_inside(conn: psycopg.Connection[Any], sql: str, params: dict[str, A
                      "set_current_store_id(%(store)s)", params)
         conn.execute(sql, params).fetchall()
     conn.remove_notice_handler(keep)
-    inner = " ".join(p for p in plans if "from products p" in p)
+    inner = " ".join(p for p in plans if "from public.products p" in p)
     return sorted(set(re.findall(r"Index Scan on (\w+)", inner)))
 
 

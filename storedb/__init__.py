@@ -24,10 +24,12 @@ from .errors import (
     Error,
     HistoryError,
     InvalidSubdomain,
+    IsolationError,
     LocalClusterError,
     LockTimeout,
     MigrationFailed,
     MigrationFileError,
+    RowSecurityViolation,
     SeedRefused,
     SubdomainTaken,
     TenantAlreadyDeleted,
@@ -68,9 +70,9 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys([
         "ConnectError", "DriftError", "Error", "HistoryError", "InvalidSubdomain",
-        "LocalClusterError", "LockTimeout", "MigrationFailed", "MigrationFileError",
-        "SeedRefused", "SubdomainTaken", "TenantAlreadyDeleted", "TenantError",
-        "TenantNotFound", "UsageError"], "errors"),
+        "IsolationError", "LocalClusterError", "LockTimeout", "MigrationFailed",
+        "MigrationFileError", "RowSecurityViolation", "SeedRefused", "SubdomainTaken",
+        "TenantAlreadyDeleted", "TenantError", "TenantNotFound", "UsageError"], "errors"),
     **dict.fromkeys([
         "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "StatusResult",
         "accept", "baseline", "check", "diff", "migrate", "migrate_many", "seed",

@@ -17,11 +17,13 @@ CLI, and a JSON form for ``--json`` output.  psycopg errors are chained with
     ├── HistoryError            history refuses the request (baseline on a used database, ...)
     ├── LocalClusterError       the local development cluster cannot be started
     ├── SeedRefused             seeding a database that is not for development
-    └── TenantError             the tenant DAO
+    └── TenantError             the tenant DAO and tenant_scope
         ├── SubdomainTaken
         ├── InvalidSubdomain
-        └── TenantNotFound
-            └── TenantAlreadyDeleted
+        ├── TenantNotFound
+        │   └── TenantAlreadyDeleted
+        └── IsolationError      row level security would not apply (superuser, BYPASSRLS)
+            └── RowSecurityViolation  a policy refused a row; names the policy and the fix
 """
 
 from __future__ import annotations
@@ -162,3 +164,23 @@ class TenantNotFound(TenantError):
 
 class TenantAlreadyDeleted(TenantNotFound):
     """The tenant exists but was soft-deleted already."""
+
+
+class IsolationError(TenantError):
+    """Row level security would not keep stores apart on this connection.
+
+    Raised before anything runs when the session's role is a superuser or has
+    BYPASSRLS (pass ``allow_bypass=True`` for admin tooling that means it).
+    """
+
+
+class RowSecurityViolation(IsolationError):
+    """A row level security policy refused a row; the message says which and what to do."""
+
+    def __init__(self, message: str, *, table: str, policy: str) -> None:
+        super().__init__(message)
+        self.table = table
+        self.policy = policy
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "table": self.table, "policy": self.policy}

@@ -200,5 +200,5 @@ def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyRe
         found.append(Violation(function, "search-path", "SECURITY DEFINER function does not pin "
                                "search_path (a caller could shadow the objects it uses)",
                                f"alter function {function} set search_path = pg_catalog, "
-                               "public;"))
+                               "public, pg_temp;"))
     return TenancyReport(len(tables), tuple(found))

@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from ..errors import InvalidSubdomain, SubdomainTaken, TenantAlreadyDeleted, TenantNotFound
+from ._isolation import explained, require_isolation
 from ._scope import Db, borrow
 
 
@@ -47,7 +48,8 @@ def _translated(subdomain: str | None = None, tenant: object = None) -> Iterator
     import psycopg
 
     try:
-        yield
+        with explained():  # a row level security refusal, named with its fix
+            yield
     except psycopg.errors.UniqueViolation as exc:
         if exc.diag.constraint_name == "tenants_subdomain_key":
             raise SubdomainTaken(f"subdomain {subdomain!r} is already taken by another store; "
@@ -71,12 +73,14 @@ def _translated(subdomain: str | None = None, tenant: object = None) -> Iterator
                                    "changed.") from exc
 
 
-# Reading a tenant row needs its own store set (RLS shows a store only itself) and
-# the caller's store put back afterwards.  The previous value is parked in a
-# second setting on the server, so no statement needs an answer from another.
-_SET = ("select set_config('storedb.saved_store_id', "
-        "coalesce(current_setting('app.current_store_id', true), ''), true), "
-        "set_current_store_id({id})")
+# Reading a tenant row needs its own store set (RLS shows a store only itself) and,
+# inside the caller's transaction, the caller's store put back afterwards.  The
+# previous value is parked in a second setting on the server, so no statement
+# needs an answer from another and all of them travel in one message.
+_PARK_AND_SET = ("select set_config('storedb.saved_store_id', "
+                 "coalesce(current_setting('app.current_store_id', true), ''), true), "
+                 "set_current_store_id({id})")
+_SET = "select set_current_store_id({id})"
 _READ = f"select {_COLUMNS} from tenants where id = get_current_store_id()"
 _RESTORE = ("select set_config('app.current_store_id', "
             "current_setting('storedb.saved_store_id'), true)")
@@ -85,32 +89,36 @@ _RESTORE = ("select set_config('app.current_store_id', "
 def _one_trip(conn: Any, call: tuple[str, Any], store: tuple[str, Any]) -> Tenant | None:
     """Run ``call``, then read the tenant ``store`` (SQL and its values), in one round trip.
 
-    Everything travels as one simple-protocol message inside its own
-    transaction (a savepoint when the caller has one open), with the values
-    quoted by psycopg: one wait instead of six keeps the DAO close to what
-    the database itself can do, and the connection comes back as it was.
+    The named steps below travel as one simple-protocol message, with the
+    values quoted by psycopg, inside a transaction of their own (or a
+    savepoint when the caller has a transaction open); the result of the
+    ``read`` step is the tenant.  One wait instead of six keeps the DAO close
+    to what the database itself can do (bench/bench_tenant_dao.py), and rows
+    are read as tuples whatever row factory the connection or pool was given.
     """
     import psycopg
     from psycopg import ClientCursor
     from psycopg.pq import TransactionStatus
+    from psycopg.rows import tuple_row
 
     nested = conn.info.transaction_status != TransactionStatus.IDLE
-    begin, end = ("savepoint storedb_dao", "release savepoint storedb_dao") if nested else (
-        "begin", "commit")
     autocommit = conn.autocommit
-    with ClientCursor(conn) as cur:
-        if nested:  # the caller's transaction goes on: park its store and put it back
-            steps = [cur.mogrify(*call), cur.mogrify(_SET.format(id=store[0]), store[1]),
-                     _READ, _RESTORE]
-        else:  # our own transaction: the setting ends with it
-            steps = [cur.mogrify(*call),
-                     cur.mogrify(f"select set_current_store_id({store[0]})", store[1]), _READ]
-        sql = ";\n".join([begin, *steps, end])
+    with ClientCursor(conn, row_factory=tuple_row) as cur:
+        steps = {
+            "open": "savepoint storedb_dao" if nested else "begin",
+            "call": cur.mogrify(*call),
+            # in our own transaction the setting ends with it; in the caller's, park theirs
+            "set": cur.mogrify((_PARK_AND_SET if nested else _SET).format(id=store[0]),
+                               store[1]),
+            "read": _READ,
+            **({"restore": _RESTORE} if nested else {}),
+            "close": "release savepoint storedb_dao" if nested else "commit",
+        }
         try:
             if not nested:
                 conn.autocommit = True  # our own begin/commit: no extra BEGIN from psycopg
-            cur.execute(sql)
-            for _ in range(3):  # begin, call, set -> the read
+            cur.execute(";\n".join(steps.values()))
+            for _ in range(list(steps).index("read")):  # skip to the read's result
                 cur.nextset()
             row = cur.fetchone()
         except BaseException:
@@ -130,10 +138,12 @@ def _one_trip(conn: Any, call: tuple[str, Any], store: tuple[str, Any]) -> Tenan
 
 def create_tenant(db: Db, *, subdomain: str, name: str, plan: str | None = None,
                   locale: str | None = None, timezone: str | None = None,
-                  currency_code: str | None = None) -> Tenant:
+                  currency_code: str | None = None, allow_bypass: bool = False) -> Tenant:
     """Create a store with its config and settings in one transaction and one round trip.
 
     The id is drawn here, so the new row can be read back in the same message.
+    Like every DAO call it refuses a role that bypasses row level security
+    unless ``allow_bypass=True`` (see :func:`storedb.tenant_scope`).
     """
     tenant_id = uuid4()
     args: dict[str, Any] = {"p_subdomain": subdomain, "p_name": name, "p_id": tenant_id}
@@ -143,27 +153,30 @@ def create_tenant(db: Db, *, subdomain: str, name: str, plan: str | None = None,
             args[key] = value
     named = ", ".join(f"{k} => %({k})s" for k in args)
     with borrow(db) as conn, _translated(subdomain):
+        require_isolation(conn, allow_bypass=allow_bypass)
         tenant = _one_trip(conn, (f"select create_tenant({named})", args),
                            ("%s", (tenant_id,)))
     assert tenant is not None
     return tenant
 
 
-def soft_delete_tenant(db: Db, tenant_id: UUID | str) -> Tenant:
+def soft_delete_tenant(db: Db, tenant_id: UUID | str, *, allow_bypass: bool = False) -> Tenant:
     """Mark a store deleted (rows are kept); raise if unknown or already deleted."""
     key = str(UUID(str(tenant_id)))  # a malformed id fails here, not in SQL
     with borrow(db) as conn, _translated(tenant=tenant_id):
+        require_isolation(conn, allow_bypass=allow_bypass)
         tenant = _one_trip(conn, ("select soft_delete_tenant(%s)", (key,)), ("%s", (key,)))
     assert tenant is not None
     return tenant
 
 
-def get_tenant(db: Db, *, id: UUID | str | None = None, subdomain: str | None = None
-               ) -> Tenant | None:
+def get_tenant(db: Db, *, id: UUID | str | None = None, subdomain: str | None = None,
+               allow_bypass: bool = False) -> Tenant | None:
     """Find a live or deleted tenant by id, or a live one by subdomain; None if none."""
     if (id is None) == (subdomain is None):
         raise TypeError("get_tenant() takes exactly one of id= or subdomain=")
     with borrow(db) as conn:
+        require_isolation(conn, allow_bypass=allow_bypass)
         if subdomain is None:
             return _one_trip(conn, ("select 1", ()), ("%s", (str(UUID(str(id))),)))
         # resolve_store_id() maps a request host (custom domains first, then

@@ -230,10 +230,13 @@ def test_soft_delete_twice_raises_tenant_already_deleted(app, migrated_db):
 
 
 def test_soft_delete_from_another_stores_scope_is_refused(app, migrated_db):
+    """Another store's id is "not found", exactly like an unknown id (no oracle)."""
     a = storedb.create_tenant(app, subdomain="alpha", name="Alpha")
     b = storedb.create_tenant(app, subdomain="beta", name="Beta")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege), \
+    with pytest.raises(psycopg.errors.NoDataFound) as info, \
             storedb.tenant_scope(app, a.id) as conn:
         conn.execute("select soft_delete_tenant(%s)", (b.id,))
+    assert info.value.diag.message_primary == f"tenant {b.id} not found"
+    assert str(a.id) not in str(info.value)
     assert migrated_db.execute("select deleted_at from tenants where id = %s",
                                (b.id,)).fetchone() == (None,)
