@@ -5,7 +5,7 @@ prints the tables, writes bench/results.json and bench/chart.png, and stops
 and deletes the cluster (also on Ctrl-C / SIGTERM).
 
     python bench/run_all.py                 # everything (about 10 minutes)
-    python bench/run_all.py noop growth     # or any of: apply noop stampede dao testing
+    python bench/run_all.py noop growth     # or any of: apply noop stampede dao aio testing
                                             #   queries growth peers
     BENCH_QUICK=1 python bench/run_all.py   # fewer repeats and smaller data, to try a change
 """
@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_aio
 import bench_apply
 import bench_growth
 import bench_noop
@@ -40,8 +41,8 @@ import common
 # The 1 M / 2 M-row queries run last: the checkpoints after generating that much data
 # would otherwise slow whatever comes next.
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
-              "dao": bench_tenant_dao, "testing": bench_testing, "growth": bench_growth,
-              "peers": bench_peers, "queries": bench_queries}
+              "dao": bench_tenant_dao, "aio": bench_aio, "testing": bench_testing,
+              "growth": bench_growth, "peers": bench_peers, "queries": bench_queries}
 
 
 def machine() -> dict[str, str]:

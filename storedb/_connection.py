@@ -96,6 +96,9 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
             delay = min(delay * 2, 1.0)
 
 
+CLOSED = "the connection passed to storedb is closed; pass an open connection or a DSN."
+
+
 @contextlib.contextmanager
 def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection for the runner, whatever ``db`` is.
@@ -121,8 +124,7 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[A
                 conn.close()
             return
         if db.closed:
-            raise ConnectError("the connection passed to storedb is closed; pass an open "
-                               "connection or a DSN.")
+            raise ConnectError(CLOSED)
         if db.info.transaction_status == TransactionStatus.IDLE:
             saved_autocommit, saved_rows = db.autocommit, db.row_factory
             db.autocommit, db.row_factory = True, tuple_row

@@ -99,3 +99,8 @@ def test_pytest_postgresqls_process_fixture_and_the_dir_option(tmp_path: Path,
 def test_readme_shows_the_example_conftest_verbatim() -> None:
     readme = (ROOT / "README.md").read_text()
     assert (EXAMPLE / "conftest.py").read_text() in readme
+
+
+def test_readme_shows_the_async_example_app_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert (EXAMPLE / "app.py").read_text() in readme
