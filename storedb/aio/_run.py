@@ -183,6 +183,8 @@ async def _in_thread(db: Any, work: Callable[[psycopg.Connection[Any], threading
         holder.append(conn)
         _stop_waiting_when(conn, cancelled)
         try:
+            if cancelled.is_set():  # cancelled while connecting: start nothing
+                raise _Cancelled
             return work(conn, cancelled)
         finally:
             conn.close()
