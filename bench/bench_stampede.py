@@ -46,7 +46,7 @@ def _once(c: Cluster, n: int) -> tuple[float, int, int, int, list[str]]:
             p.join()
         with psycopg.connect(c.dsn(db)) as conn:
             rows, distinct = conn.execute(  # type: ignore[misc]
-                "select count(*), count(distinct filename) from public.schema_migrations"
+                "select count(*), count(distinct filename) from storedb.schema_migrations"
             ).fetchone()
     wall = max(end for _, end, _, _ in got) - released
     errors = [e for *_, e in got if e]

@@ -144,5 +144,5 @@ def storedb_files(directory: Path) -> list[Path]:
 
 def applied_count(c: Cluster, dbname: str) -> int:
     with psycopg.connect(c.dsn(dbname)) as conn:
-        row = conn.execute("select count(*) from public.schema_migrations").fetchone()
+        row = conn.execute("select count(*) from storedb.schema_migrations").fetchone()
     return int(row[0]) if row else 0

@@ -6,7 +6,7 @@ and deletes the cluster (also on Ctrl-C / SIGTERM).
 
     python bench/run_all.py                 # everything (about 10 minutes)
     python bench/run_all.py noop growth     # or any of: apply noop stampede dao aio testing
-                                            #   queries growth peers
+                                            #   queries growth peers writes
     BENCH_QUICK=1 python bench/run_all.py   # fewer repeats and smaller data, to try a change
 """
 
@@ -35,6 +35,7 @@ import bench_queries
 import bench_stampede
 import bench_tenant_dao
 import bench_testing
+import bench_writes
 import chart
 import common
 
@@ -42,7 +43,8 @@ import common
 # would otherwise slow whatever comes next.
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
               "dao": bench_tenant_dao, "aio": bench_aio, "testing": bench_testing,
-              "growth": bench_growth, "peers": bench_peers, "queries": bench_queries}
+              "growth": bench_growth, "peers": bench_peers, "queries": bench_queries,
+              "writes": bench_writes}
 
 
 def machine() -> dict[str, str]:

@@ -159,22 +159,25 @@ def _explained() -> Iterator[None]:
         yield
     except Error:
         raise
-    except psycopg.errors.UndefinedColumn as exc:
-        raise HistoryError(
-            f"public.schema_migrations exists but is not storedb's ({exc.diag.message_primary}): "
-            "another tool (Rails, dbmate, golang-migrate, ...) keeps its history under that "
-            "name. Migrate a database that storedb manages, or rename the other table.") from exc
     except psycopg.errors.InsufficientPrivilege as exc:
         raise HistoryError(
             f"permission denied: {exc.diag.message_primary}. Run migrations as the role that "
-            "owns the schema (it needs CREATE on schema public); an application role that only "
-            "checks needs: grant select on public.schema_migrations to <role>.") from exc
+            "owns the schema; storedb keeps its history in the schema 'storedb', which the "
+            "first run creates (that needs CREATE on the database, or a superuser running "
+            "'create schema storedb authorization <role>' once). A role that only checks "
+            "needs: grant usage on schema storedb to <role>; grant select on "
+            "storedb.schema_migrations to <role>.") from exc
     except psycopg.OperationalError as exc:
         raise ConnectError(f"lost the connection to the database: "
                            f"{redact(_one_line(str(exc)))}. Run the command again; "
                            "what was committed is recorded in the history.") from exc
     except psycopg.Error as exc:
         raise Error(f"database error: {redact(_one_line(str(exc)))}") from exc
+
+
+def usable(conn: psycopg.Connection[Any]) -> bool:
+    """Whether a connection can still run a statement: neither closed nor broken."""
+    return not conn.closed and not conn.broken
 
 
 def _one_line(text: str) -> str:

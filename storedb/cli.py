@@ -334,6 +334,7 @@ def status(dsn: str | None, directory: Path | None, as_json: bool, wait: float) 
     width = max([len(r[0]) for r in rows] + [4])
     lines = [f"{'FILE':<{width}}  {'STATE':<8} {'APPLIED AT':<19}  {'TIME':>8}  NOTE"]
     lines += [f"{f:<{width}}  {s:<8} {at:<19}  {d:>8}  {n}".rstrip() for f, s, at, d, n in rows]
+    lines.append(f"history: {result.history or 'none yet (migrate creates it in schema storedb)'}")
     _emit(as_json, result.to_json(), "\n".join(lines))
 
 

@@ -1,38 +1,51 @@
 """Running one file against the database, atomically with its history row.
 
-An ordinary file runs in one transaction with its history row: its
-statements travel in one simple-protocol message, whose per-statement
-results name the statement that failed and its line in the file.  A
-``no-transaction`` file runs statement by statement and is recorded only
-once every statement has succeeded.
+What runs is the file's own text: an ordinary file travels as one
+simple-protocol message (``begin``, the run's settings, then the file exactly
+as written, separators and comments included), so nothing can swallow a
+``;`` and the server's error positions are positions in the file.  The
+per-statement results name the statement that failed.  A second message
+puts the session back as the run found it (see ``_session``), records the
+history row and commits.  A ``no-transaction`` file runs statement by
+statement, each over the simple protocol as psql sends it, and is recorded
+only once every statement has succeeded.
+
+The messages are built by pure functions (:func:`opening`, :func:`closing`)
+and the results read by :func:`first_error`, so an asynchronous runner can
+share them; only :func:`apply_file` talks to the server (through ``_wire``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._connection import usable
 from ..errors import MigrationFailed
-from . import _history as history
+from . import _wire as wire
+from ._failure import ServerError, describe, failing_statement, lock_holders, lost
 from ._files import MigrationFile
-from ._statements import Statement, position
+from ._statements import Statement
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg.pq.abc import PGresult
 
 log = logging.getLogger("storedb")
 
-#: Result statuses of statements that succeeded (PGRES_COMMAND_OK, TUPLES_OK, EMPTY_QUERY).
-_OK = frozenset({1, 2, 0})
+#: Called with the number of the file's statements done so far, as they finish.
+OnStatement = Callable[[int], None]
+#: The history row (or seed log row) that ends a file's transaction, as SQL; it is given
+#: the duration in ms measured by the client, or None to let the server measure it.
+Record = Callable[[int | None], str]
 
 
 def apply_with_retries(conn: psycopg.Connection[Any], file: MigrationFile,
-                       statements: Sequence[Statement], *, statement_lock_timeout: float,
-                       lock_retries: int, durable: bool = True) -> int:
+                       statements: Sequence[Statement], *, record: Record, restore: str,
+                       statement_lock_timeout: float, lock_retries: int, durable: bool = True,
+                       earlier: int = 0, on_statement: OnStatement | None = None) -> int:
     """:func:`apply_file`, tried again when a lock wait timed out (as GitLab does).
 
     A short ``lock_timeout`` keeps a migration from blocking the application;
@@ -42,8 +55,9 @@ def apply_with_retries(conn: psycopg.Connection[Any], file: MigrationFile,
     """
     for attempt in range(lock_retries + 1):
         try:
-            return apply_file(conn, file, statements,
-                              statement_lock_timeout=statement_lock_timeout, durable=durable)
+            return apply_file(conn, file, statements, record=record, restore=restore,
+                              statement_lock_timeout=statement_lock_timeout, durable=durable,
+                              earlier=earlier, on_statement=on_statement)
         except MigrationFailed as exc:
             if exc.sqlstate != "55P03" or not file.transactional or attempt == lock_retries:
                 raise
@@ -52,15 +66,6 @@ def apply_with_retries(conn: psycopg.Connection[Any], file: MigrationFile,
                         file.name, attempt + 1, lock_retries + 1, pause)
             time.sleep(pause)
     raise AssertionError("unreachable")
-
-
-def _run(conn: psycopg.Connection[Any], sql: str) -> None:
-    """One statement over the simple query protocol, as psql sends it.
-
-    psycopg waits for the server in Python, so Ctrl-C cancels the statement
-    on the server instead of waiting for it to finish.
-    """
-    conn.execute(sql)
 
 
 def lock_timeout_ms(seconds: float) -> int:
@@ -73,8 +78,7 @@ def checks_client(conn: psycopg.Connection[Any]) -> bool:
     return conn.info.server_version >= 140000
 
 
-def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool,
-             check_client: bool = True) -> str:
+def prologue(file: MigrationFile, *, lock_timeout_ms: int, check_client: bool = True) -> str:
     """What is sent before a file's statements: its transaction and its timeouts.
 
     ``statement_timeout`` is lifted because roles and managed servers often set
@@ -90,227 +94,179 @@ def prologue(file: MigrationFile, *, lock_timeout_ms: int, durable: bool,
         sql.append(f"set {scope}client_connection_check_interval = 1000")
     if file.transactional:
         sql.insert(0, "begin")
-        if not durable:
-            sql.append("set local synchronous_commit = off")
     return "; ".join(sql)
 
 
-def epilogue(file: MigrationFile, *, check_client: bool = True) -> str:
-    if file.transactional:
-        return "commit"
-    return "reset lock_timeout; reset statement_timeout" + (
-        "; reset client_connection_check_interval" if check_client else "")
+def opening(file: MigrationFile, *, lock_timeout_ms: int, check_client: bool = True
+            ) -> tuple[str, int, int]:
+    """A transactional file's first message, where its text starts, and how many
+    statements come before it.  The prologue ends with its own ``;`` and a newline,
+    so the file's text follows untouched."""
+    head = prologue(file, lock_timeout_ms=lock_timeout_ms, check_client=check_client) + ";\n"
+    return head + file.text, len(head), head.count(";")
 
 
-def record(file: MigrationFile, duration_ms: int | None) -> tuple[str, tuple[Any, ...]]:
-    """The history insert and its parameters.
+def closing(file: MigrationFile, *, record: str, restore: str, durable: bool) -> str:
+    """The last message of a file: the session put back, its history row, the commit.
 
-    In a transactional file the duration is measured by the server (from the
-    transaction's start), so the insert is the same whether run or printed.
+    The run's last file commits synchronously whatever the file set, which
+    also makes the earlier files of the run (committed without waiting for
+    the disk) durable.  The history row is in a message of its own: with the
+    file's text as a literal beside the CREATE FUNCTION bodies, PostgreSQL
+    could no longer place an error inside a body.
     """
-    duration = "(extract(epoch from clock_timestamp() - now()) * 1000)::integer" \
-        if duration_ms is None else "%s"
-    query = ("insert into public.schema_migrations (filename, checksum, applied_checksum, "
-             f"duration_ms, sql_text, kind) values (%s, %s, %s, {duration}, %s, 'applied') "
-             "returning duration_ms")
-    params: tuple[Any, ...] = (file.name, file.checksum, file.checksum)
-    params += (file.text,) if duration_ms is None else (duration_ms, file.text)
-    return query, params
+    sync = "on" if durable else "off"
+    body = f"{restore}; set local synchronous_commit = {sync}; {record}; commit"
+    return body if file.transactional else f"begin; {body}"
 
 
-def _send(conn: psycopg.Connection[Any], message: str) -> list[Any]:
-    """Send one simple-protocol message; return a result per statement that ran.
+def first_error(results: Sequence[PGresult]) -> int | None:
+    """The index of the first error result (the server stops there), or None."""
+    from psycopg.pq import ExecStatus
 
-    The server runs the statements in order and stops at the first error, so
-    the results say exactly which statement failed.  ``Connection.wait``
-    cancels the statement on the server when Ctrl-C interrupts the wait.
-    """
-    from psycopg import generators
-
-    conn.pgconn.send_query(message.encode())
-    return conn.wait(generators.execute(conn.pgconn))
+    ok = (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK, ExecStatus.EMPTY_QUERY)
+    return next((i for i, r in enumerate(results) if r.status not in ok), None)
 
 
 def apply_file(conn: psycopg.Connection[Any], file: MigrationFile,
-               statements: Sequence[Statement], *, statement_lock_timeout: float,
-               durable: bool = True) -> int:
-    """Apply ``file`` and record it; return its duration in ms.
-
-    A transactional file travels as two messages: begin, settings and its
-    statements, then the history insert and commit; psql needs a round trip
-    per statement.  A ``no-transaction`` file goes statement by statement, since
-    PostgreSQL runs a multi-statement message as one transaction.
+               statements: Sequence[Statement], *, record: Record, restore: str,
+               statement_lock_timeout: float, durable: bool = True, earlier: int = 0,
+               on_statement: OnStatement | None = None) -> int:
+    """Apply ``file`` and ``record`` it in the same transaction; return its duration in ms.
 
     ``durable=False`` commits without waiting for the WAL flush: the runner
     sets it on every file but the last of a run, whose synchronous commit
     flushes the earlier ones too.  Each commit stays atomic either way; a
     server crash can only lose whole files together with their history rows.
+    ``earlier`` (files this run applied before) only shapes the message when
+    the connection is lost.
     """
     import psycopg
-    from psycopg import ClientCursor, pq
 
+    timeout = lock_timeout_ms(statement_lock_timeout)
     check_client = checks_client(conn)
-    head = prologue(file, lock_timeout_ms=lock_timeout_ms(statement_lock_timeout),
-                    durable=durable, check_client=check_client)
+    encoding = conn.info.parameter_status("client_encoding")
     done = 0
     try:
-        if file.transactional:
-            pieces = [head, *(s.text for s in statements)]
-            skip = head.count(";") + 1  # the prologue's own statements come first
-            results = _send(conn, ";\n".join(pieces))
-            bad = _first_error(results)
-            if bad is not None:
-                done = max(0, min(len(statements) - 1, results.index(bad) - skip))
-                # where the failing statement starts in the message, for its error position
-                raise _error(conn, bad, len(";\n".join(pieces[:1 + done])) + 2)
-            done = len(statements)
-            # The history row goes in a message of its own: with the file's text as a
-            # literal beside the CREATE FUNCTION bodies, PostgreSQL could no longer
-            # place an error inside a body.
-            query, params = record(file, None)
-            insert = ClientCursor(conn).mogrify(query, params)
-            results = _send(conn, f"{insert};\n{epilogue(file)}")
-            bad = _first_error(results)
-            if bad is not None:
-                raise _error(conn, bad, 0)
-            value = results[0].get_value(0, 0)
-            return int(value) if value is not None else 0
         started = time.perf_counter()
-        _run(conn, head)
+        if file.transactional:
+            message, base, skip = opening(file, lock_timeout_ms=timeout,
+                                          check_client=check_client)
+            wire.send(conn, message)
+            results = wire.results(conn, _counter(skip, on_statement))
+            bad = first_error(results)
+            if bad is not None:
+                raise _failed(conn, file, statements, max(0, bad - skip), results[bad], -base)
+            done = len(statements)
+            return _finish(conn, file, statements, record(None), restore, durable, encoding)
+        _one(conn, prologue(file, lock_timeout_ms=timeout, check_client=check_client))
         for stmt in statements:
-            _run(conn, stmt.text)
+            bad_result = _one(conn, stmt.text)
+            if bad_result is not None:
+                raise _failed(conn, file, statements, done, bad_result, stmt.offset,
+                              committed=done)
             done += 1
-        query, params = record(file, round((time.perf_counter() - started) * 1000))
-        row = conn.execute(query, params).fetchone()
-        return int(row[0]) if row else 0
+            if on_statement is not None:
+                on_statement(done)
+        ms = round((time.perf_counter() - started) * 1000)
+        return _finish(conn, file, statements, record(ms), restore, durable, encoding, ms)
     except BaseException as exc:  # Ctrl-C included: never leave half a file behind
-        if not conn.closed and not conn.broken and \
-                conn.info.transaction_status != pq.TransactionStatus.IDLE:
-            conn.execute("rollback")
+        failed = isinstance(exc, MigrationFailed)
+        if not usable(conn) or (failed and ServerError(
+                "", getattr(exc, "sqlstate", None)).connection_lost):
+            if failed:
+                raise lost(file, statements, exc.statement_index - 1,  # type: ignore[attr-defined]
+                           exc.pg_message, earlier=earlier) from exc  # type: ignore[attr-defined]
+            if isinstance(exc, psycopg.Error):
+                raise lost(file, statements, done, str(exc), earlier=earlier) from exc
+            raise
+        try:
+            _clean_up(conn, file, restore)
+        except psycopg.Error as again:
+            if not usable(conn):
+                raise lost(file, statements, done, str(again), earlier=earlier) from exc
+            raise
         if isinstance(exc, psycopg.Error):
-            committed = 0 if file.transactional else done
-            raise failure(conn, file, statements, done, exc, committed=committed,
-                          shift=getattr(exc, "storedb_shift", 0)) from exc
+            raise describe(file, statements, min(done, len(statements)), ServerError.of(exc),
+                           committed=0 if file.transactional else done) from exc
         raise
-    finally:
-        if not file.transactional and not conn.closed and not conn.broken:
-            _run(conn, epilogue(file, check_client=check_client))
 
 
-def _first_error(results: list[Any]) -> Any:
-    return next((r for r in results if r.status not in _OK), None)
+def _clean_up(conn: psycopg.Connection[Any], file: MigrationFile, restore: str) -> None:
+    """After a failure: end the transaction, and put back a session the file changed."""
+    from psycopg.pq import TransactionStatus
+
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        _one(conn, "rollback")
+    if not file.transactional:  # its settings were session-wide
+        _one(conn, restore)
 
 
-def _error(conn: psycopg.Connection[Any], result: Any, shift: int) -> Exception:
-    """The psycopg exception for an error result, remembering where its statement starts."""
-    from psycopg import errors
+def _counter(skip: int, on_statement: OnStatement | None) -> Callable[[PGresult], None] | None:
+    """Turn the message's results into the file's statement count for ``on_statement``."""
+    if on_statement is None:
+        return None
+    seen = 0
 
-    exc = errors.error_from_result(result, encoding=conn.info.encoding)
-    exc.storedb_shift = shift  # type: ignore[attr-defined]
-    return exc
+    def arrived(_: PGresult) -> None:
+        nonlocal seen
+        seen += 1
+        if seen > skip:
+            on_statement(seen - skip)
 
-
-def failure(conn: psycopg.Connection[Any], file: MigrationFile,
-            statements: Sequence[Statement], done: int, exc: Exception, *, committed: int,
-            shift: int = 0) -> MigrationFailed:
-    """Turn a psycopg error into a message a DBA can act on: FILE:LINE:COL and every field."""
-    import psycopg
-
-    diag = exc.diag if isinstance(exc, psycopg.Error) else None
-    sqlstate = diag.sqlstate if diag else None
-    pg_message = (diag.message_primary if diag else None) or str(exc).strip()
-    total = len(statements)
-    if done >= total:  # the statements ran; recording the history row failed
-        stmt = statements[-1]
-        where = f"{file.name} (recording it in {history.TABLE})"
-        line, column = stmt.line, stmt.column
-    else:
-        stmt = statements[done]
-        offset = stmt.offset
-        if diag and diag.statement_position:  # ``shift``: text sent ahead of the statement
-            offset += max(0, int(diag.statement_position) - 1 - shift)
-        line, column = position(file.text, offset)
-        where = f"{file.name}:{line}:{column}"
-    parts = [f"{where}: {pg_message}"]
-    if sqlstate:
-        parts[0] += f" [SQLSTATE {sqlstate}]"
-    detail = diag.message_detail if diag else None
-    hint = diag.message_hint if diag else None
-    context = diag.context if diag else None
-    for label, value in (("DETAIL", detail), ("HINT", hint), ("CONTEXT", context)):
-        if value:
-            parts.append(f"{label}: {value}")
-    if done < total:
-        parts.append(f"in statement {done + 1} of {total} (line {stmt.line}):\n    "
-                     + stmt.head.replace("\n", "\n    "))
-    if sqlstate == "55P03" and done < total:
-        parts.append(lock_holders(conn, stmt.text))
-    if sqlstate == "25001":  # active_sql_transaction: cannot run inside a transaction block
-        parts.append("This statement cannot run inside a transaction: put it in a file of its own "
-                     "whose header has the line '-- storedb:no-transaction'.")
-    if sqlstate in ("42P07", "42710", "42723"):  # duplicate table / object / function
-        parts.append("If this database was built before storedb managed it, record what it "
-                     "already has with 'storedb baseline --through FILE' instead of re-running.")
-    transient = sqlstate in ("55P03", "40001", "40P01", "57014")  # locks, conflicts, cancel
-    if file.transactional:
-        parts.append(f"Nothing of {file.name} was kept (its transaction was rolled back); "
-                     "files before it stay applied."
-                     + ("" if transient else " Fix the file and run migrate again."))
-    elif committed:
-        kept = f"statement 1 of {total} was" if committed == 1 else \
-            f"statements 1-{committed} of {total} were"
-        parts.append(
-            f"{file.name} runs without a transaction: {kept} committed and stay"
-            f"; statement {committed + 1} and later did not run. The file is still pending: make "
-            "it safe to re-run (IF NOT EXISTS ...) and run migrate again.")
-    else:
-        parts.append(f"{file.name} runs without a transaction; no statement of it was committed. "
-                     "The file is still pending.")
-    return MigrationFailed(
-        "\n".join(parts), file=file.name, line=line, column=column,
-        statement_index=min(done + 1, total), statement_count=total, sqlstate=sqlstate,
-        pg_message=pg_message, detail=detail, hint=hint, context=context,
-        committed_statements=committed)
+    return arrived
 
 
-def relations_in(statement: str) -> list[str]:
-    """Relation names a statement mentions, from PostgreSQL's parse tree."""
-    from pglast import parser
+def _finish(conn: psycopg.Connection[Any], file: MigrationFile,
+            statements: Sequence[Statement], record: str, restore: str, durable: bool,
+            encoding: str | None, ms: int | None = None) -> int:
+    """Send :func:`closing`; the duration the history row returned (else ``ms``).
 
-    try:
-        tree = parser.parse_sql_json(statement)
-    except parser.ParseError:
-        return []
-    names = []
-    for node in re.finditer(r'\{"(?:schemaname":"([^"]*)",")?relname":"([^"]*)"', tree):
-        names.append(f"{node.group(1)}.{node.group(2)}" if node.group(1) else node.group(2))
-    return sorted(set(names)) or [json.dumps(statement[:40])]
+    A file that changed client_encoding gets it set back first, in a message
+    of its own: the closing message would otherwise be read in the file's
+    encoding before its first statement could put the session back.
+    """
+    from psycopg.pq import ExecStatus
+
+    if encoding and conn.info.parameter_status("client_encoding") != encoding:
+        _one(conn, f"set client_encoding = '{encoding}'")
+    wire.send(conn, closing(file, record=record, restore=restore, durable=durable))
+    results = wire.results(conn)
+    bad = first_error(results)
+    if bad is not None:
+        raise describe(file, statements, len(statements),
+                       ServerError.of(results[bad], conn.info.encoding))
+    row = results[-2] if len(results) > 1 else None
+    if row is not None and row.status == ExecStatus.TUPLES_OK and row.ntuples:
+        value = row.get_value(0, 0)
+        if value is not None:
+            return int(value)
+    return ms or 0
 
 
-def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
-    """Which backends hold locks on the relations a timed-out statement needed."""
-    names = relations_in(statement)
-    rows = conn.execute(
-        """select l.relation::regclass::text, l.mode, a.pid,
-                  coalesce(nullif(a.application_name, ''), '?'), a.usename, a.state,
-                  to_char(a.xact_start, 'HH24:MI:SS'), left(regexp_replace(a.query, '\\s+', ' ',
-                  'g'), 80)
-           from pg_locks l join pg_stat_activity a on a.pid = l.pid
-           where l.granted and l.locktype = 'relation' and l.pid <> pg_backend_pid()
-             and l.relation in (select to_regclass(n) from unnest(%s::text[]) n)
-           order by 1, 3""", (names,)).fetchall()
-    if not rows:
-        return (f"The lock wait on {', '.join(names)} timed out (--statement-lock-timeout); the "
-                "holder has gone since. Run migrate again.")
-    from .._connection import caller_pid
+def _one(conn: psycopg.Connection[Any], sql: str) -> PGresult | None:
+    """One message over the simple protocol; its error result, if it failed."""
+    wire.send(conn, sql)
+    results = wire.results(conn)
+    bad = first_error(results)
+    return None if bad is None else results[bad]
 
-    mine = caller_pid.get()
-    lines = [f"  {rel}: {mode} held by pid {pid} ({app}, user {user}, {state}, transaction "
-             f"since {since}): {query}"
-             + (" <- the connection you passed to storedb: commit or roll back its transaction "
-                "before migrating" if pid == mine else "")
-             for rel, mode, pid, app, user, state, since, query in rows]
-    return ("Waiting for a lock took longer than --statement-lock-timeout, so the migration gave "
-            "up rather than block the application's queries behind it. Held by:\n"
-            + "\n".join(lines)
-            + "\nRun migrate again when that transaction has finished (or end it).")
+
+def _failed(conn: psycopg.Connection[Any], file: MigrationFile,
+            statements: Sequence[Statement], failed: int, result: PGresult, shift: int, *,
+            committed: int = 0) -> MigrationFailed:
+    """A failed statement as :class:`MigrationFailed`; ``shift`` maps message positions
+    to file offsets (the offset of the message's first character in the file)."""
+    error = ServerError.of(result, conn.info.encoding)
+    offset = None
+    if error.position is not None and error.position - 1 + shift >= 0:
+        offset = error.position - 1 + shift
+        if file.transactional:  # a syntax error the server found can be in any statement
+            failed = failing_statement(statements, offset)
+    failed = min(failed, max(0, len(statements) - 1))
+    extra = None
+    if error.sqlstate == "55P03" and statements and usable(conn):
+        _clean_up(conn, file, "")
+        extra = lock_holders(conn, statements[failed].text)
+    return describe(file, statements, failed, error, offset=offset, committed=committed,
+                    extra=extra)

@@ -45,18 +45,12 @@ def accept(db: Database | None, file: str, *, reason: str, directory: Directory 
         raise UsageError("--reason is required: say why the edit is safe (e.g. 'comment typo').")
     _, new_checksum = _file(file, directory)
     with session(resolve(db), wait=wait) as conn, runner_lock(conn, timeout=lock_timeout):
-        row = conn.execute(
-            "select checksum from public.schema_migrations where filename = %s", (file,)
-        ).fetchone() if history.history_exists(conn) else None
-        if row is None:
+        expected = history.checksum_of(conn, file)
+        if expected is None:
             raise HistoryError(f"{file} has not been applied here; only applied files can be "
                                "accepted. Run 'storedb migrate' to apply it.")
-        if row[0] == new_checksum:
+        if expected == new_checksum:
             return None
-        with conn.transaction():
-            conn.execute(
-                "update public.schema_migrations set checksum = %s, accepted_at = now(),"
-                " accepted_by = current_user, accepted_reason = %s where filename = %s",
-                (new_checksum, reason, file))
-            conn.execute(history.LOG, ("accept", file, new_checksum, reason))
+        history.ensure(conn)  # a history still in public moves first
+        history.accept(conn, file, new_checksum, reason)
     return new_checksum

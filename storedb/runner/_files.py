@@ -62,7 +62,7 @@ def directory_digest(checksums: Iterable[tuple[str, str]]) -> str:
 
 @dataclass(frozen=True)
 class MigrationFile:
-    """One SQL file as found on disk, with its normalised bytes and checksum."""
+    """One SQL file: its bytes as on disk (without a UTF-8 BOM) and its checksum."""
 
     name: str
     folder: str
@@ -138,6 +138,9 @@ def select_files(listing: Mapping[str, Iterable[str]]) -> list[tuple[str, str, i
         by_number: dict[int, list[str]] = {}
         for filename in listing.get(folder, ()):
             if not filename.endswith(".sql"):
+                if filename.lower().endswith(".sql"):  # 002_x.SQL: never skip it silently
+                    problems.append(f"{folder}/{filename}: storedb reads only names ending in "
+                                    f"lower-case '.sql', not '{filename[-4:]}': rename it")
                 continue
             match = pattern.match(filename)
             if not match:
@@ -181,9 +184,9 @@ def scan(root: Path) -> list[tuple[str, str, int, str]]:
         except OSError as exc:
             raise UsageError(f"cannot read {root / folder}: {exc.strerror}. It must be a "
                              "readable folder of .sql files.") from None
-        listing[folder] = [e.name for e in entries if e.is_file()]
+        listing[folder] = [e.name for e in entries if _is_file(e)]
         odd += [f"{folder}/{e.name}" for e in entries
-                if e.name.endswith(".sql") and not e.is_file()]
+                if e.name.lower().endswith(".sql") and not _is_file(e)]
     if not listing:
         raise UsageError(f"{root} holds neither schema/ nor migrations/: is --dir (or "
                          "STOREDB_DIR) pointing at the SQL root, e.g. infra/db?")
@@ -195,8 +198,22 @@ def scan(root: Path) -> list[tuple[str, str, int, str]]:
             for folder, filename, number in select_files(listing)]
 
 
-def _read(name: str, path: str) -> tuple[bytes, tuple[int, int, int, int] | None]:
-    """The normalised bytes of a file, and its stat key when it is settled enough to cache."""
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """``DirEntry.is_file``, but False for a link that loops (it raises ELOOP there)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def load_file(name: str, folder: str, number: int, path: str) -> MigrationFile:
+    """Read one file: the one place that reads, decodes and checksums SQL from disk.
+
+    The text keeps the file's own bytes (only a UTF-8 BOM is dropped, as psql
+    drops it), so what runs is what the file says; the checksum is taken
+    over the normalised bytes (:func:`checksum`), so a Windows checkout is not
+    drift.  The checksum is cached by stat key for :func:`checksums`.
+    """
     try:
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -208,11 +225,17 @@ def _read(name: str, path: str) -> tuple[bytes, tuple[int, int, int, int] | None
             os.close(fd)
     except OSError as exc:
         raise MigrationFileError(f"{name}: cannot read it: {exc.strerror}. Check its "
-                                 "permissions.", file=name) from None
-    data = normalise(b"".join(chunks))
+                                 "permissions (and that it is not a link to itself).",
+                                 file=name) from None
+    data = b"".join(chunks)
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
     check_utf8(name, data)
-    settled = time.time_ns() - st.st_mtime_ns > _SETTLED_NS
-    return data, (_key(st) if settled else None)
+    check = checksum(data)
+    if time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
+        _checksums[path] = (_key(st), check)
+    return MigrationFile(name=name, folder=folder, number=number, path=Path(path), data=data,
+                         checksum=check)
 
 
 def _key(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -225,19 +248,15 @@ _checksums: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 _SETTLED_NS = 2_000_000_000  # files touched in the last 2 s are always re-read
 
 
-def _checksum(name: str, path: str, data: bytes | None = None) -> tuple[str, bytes | None]:
+def _checksum(name: str, folder: str, number: int, path: str) -> str:
     cached = _checksums.get(path)
-    if cached is not None and data is None:
+    if cached is not None:
         try:
             if cached[0] == _key(os.stat(path)):
-                return cached[1], None
+                return cached[1]
         except OSError:
             pass
-    data, key = _read(name, path)
-    check = hashlib.sha256(data).hexdigest()
-    if key is not None:
-        _checksums[path] = (key, check)
-    return check, data
+    return load_file(name, folder, number, path).checksum
 
 
 def checksums(root: Path) -> list[tuple[str, str]]:
@@ -245,22 +264,14 @@ def checksums(root: Path) -> list[tuple[str, str]]:
 
     Plain ``os`` calls and a stat-keyed cache keep this to a few microseconds a file.
     """
-    return [(f"{folder}/{filename}", _checksum(f"{folder}/{filename}", path)[0])
-            for folder, filename, _, path in scan(root)]
+    return [(f"{folder}/{filename}", _checksum(f"{folder}/{filename}", folder, number, path))
+            for folder, filename, number, path in scan(root)]
 
 
 def load_directory(root: Path) -> list[MigrationFile]:
     """Read every migration file under ``root`` in apply order, contents included."""
-    files = []
-    for folder, filename, number, path in scan(root):
-        name = f"{folder}/{filename}"
-        data, key = _read(name, path)
-        check = hashlib.sha256(data).hexdigest()
-        if key is not None:
-            _checksums[path] = (key, check)
-        files.append(MigrationFile(name=name, folder=folder, number=number, path=Path(path),
-                                   data=data, checksum=check))
-    return files
+    return [load_file(f"{folder}/{filename}", folder, number, path)
+            for folder, filename, number, path in scan(root)]
 
 
 def next_migration_name(existing: Iterable[str], slug: str) -> str:

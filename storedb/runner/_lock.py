@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .._connection import usable
 from ..errors import LockTimeout
 
 if TYPE_CHECKING:
@@ -89,10 +90,10 @@ def runner_lock(conn: psycopg.Connection[Any], *, timeout: float,
             for _ in conn.notifies(timeout=min(0.2, deadline - now), stop_after=1):
                 pass
     finally:
-        if listening and not conn.closed and not conn.broken:
+        if listening and usable(conn):
             conn.execute(f"unlisten {CHANNEL}")
     try:
         yield True
     finally:
-        if not conn.closed and not conn.broken:
+        if usable(conn):
             conn.execute("select pg_advisory_unlock(%s), pg_notify(%s, '')", (LOCK_KEY, CHANNEL))

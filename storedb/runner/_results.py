@@ -67,9 +67,11 @@ class StatusResult:
     """Every file's state, in apply order, then files missing from disk."""
 
     entries: tuple[Entry, ...] = field(default_factory=tuple)
+    #: The table that holds this database's history (None: nothing applied yet).
+    history: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"migrations": [entry_json(e) for e in self.entries]}
+        return {"migrations": [entry_json(e) for e in self.entries], "history": self.history}
 
 
 @dataclass(frozen=True)

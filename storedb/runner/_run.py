@@ -7,20 +7,16 @@ one query: the digest of the history against the digest of the directory.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .._connection import Database, resolve, session
+from .._connection import Database, resolve, session, usable
 from . import _history as history
-from ._apply import (
-    apply_with_retries,
-    checks_client,
-    epilogue,
-    lock_timeout_ms,
-    prologue,
-    record,
-)
+from . import _session
+from ._apply import apply_with_retries, checks_client, closing, lock_timeout_ms, prologue
 from ._files import (
     Directory,
     MigrationFile,
@@ -31,14 +27,14 @@ from ._files import (
 )
 from ._lock import runner_lock
 from ._plan import Plan, make_plan, refuse_drift
+from ._progress import Progress, parse_all
 from ._results import AppliedFile, CheckResult, MigrateResult, StatusResult
-from ._statements import Statement, split
+from ._statements import Statement, terminated
 
 if TYPE_CHECKING:
     import psycopg
 
 log = logging.getLogger("storedb")
-
 
 
 def migrate(db: Database | None = None, *, directory: Directory = None,
@@ -50,12 +46,13 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
     root = resolve_directory(directory)
     digest = directory_digest(checksums(root))
     with session(resolve(db), wait=wait) as conn:
-        if target is None and history.history_digest(conn) == digest:
+        # a history not yet in its own schema counts as "not up to date": the run moves it
+        if target is None and history.history_digest(conn, legacy=False) == digest:
             return MigrateResult(up_to_date=True, dry_run=dry_run)
         files = load_directory(root)  # there is work: now read the files themselves
         if dry_run:
             plan = _plan(conn, files, target, out_of_order)
-            parsed = [(f, split(f)) for f in plan.pending]
+            parsed = parse_all(plan.pending)
             script = _script(conn, parsed, statement_lock_timeout) if sql else None
             return MigrateResult(pending=tuple(f.name for f in plan.pending), dry_run=True,
                                  up_to_date=not plan.pending, sql=script)
@@ -64,31 +61,70 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
             if not locked:
                 return MigrateResult(up_to_date=True)
             history.ensure(conn)
+            snapshot = _session.capture(conn)
             plan = _plan(conn, files, target, out_of_order)  # re-read: others may have run
-            parsed = [(f, split(f)) for f in plan.pending]  # every file checked before any runs
+            parsed = parse_all(plan.pending)  # every file checked before any runs
+            restore = _session.restore(snapshot)
             applied: list[AppliedFile] = []
             try:
                 for i, (f, statements) in enumerate(parsed):
-                    ms = apply_with_retries(conn, f, statements, lock_retries=lock_retries,
-                                            statement_lock_timeout=statement_lock_timeout,
-                                            durable=i == len(parsed) - 1)
+                    if not statements:
+                        log.warning("%s holds only comments: recorded as applied without "
+                                    "running anything (as psql would run it)", f.name)
+                    ms = apply_with_retries(
+                        conn, f, statements, record=partial(history.record, f),
+                        restore=restore, lock_retries=lock_retries,
+                        statement_lock_timeout=statement_lock_timeout,
+                        durable=i == len(parsed) - 1, earlier=len(applied),
+                        on_statement=Progress.for_file(f, len(statements)))
                     applied.append(AppliedFile(f.name, ms, len(statements)))
                     log.info("applied %s in %d ms", f.name, ms)
                     if on_applied:
                         on_applied(applied[-1])
-            finally:  # a synchronous commit: it also makes the files before it durable
-                if applied and not conn.closed and not conn.broken:
-                    failed = len(applied) < len(parsed)
-                    conn.execute(history.LOG, ("migrate", None, digest,
-                                               f"applied {len(applied)} file(s)"
-                                               + (", then failed" if failed else "")))
+            except BaseException:
+                _end_run(conn, restore, digest, applied, failed=True)
+                raise
+            _end_run(conn, restore, digest, applied, failed=False)
     return MigrateResult(applied=tuple(applied), up_to_date=not applied)
+
+
+def _end_run(conn: psycopg.Connection[Any], restore: str, digest: str,
+             applied: list[AppliedFile], *, failed: bool) -> None:
+    """Hand the session back as it was and log the run, never hiding the run's own error.
+
+    The log row commits synchronously, so after a failure it also makes the
+    files this run committed without waiting for the disk durable; if it
+    cannot be written, an empty synchronous commit does that instead.
+    """
+    import psycopg
+
+    if not usable(conn):
+        return  # the error already says the connection was lost
+    try:
+        conn.execute(restore)
+        if applied:
+            detail = f"applied {len(applied)} file(s)" + (", then failed" if failed else "")
+            conn.execute("begin; set local synchronous_commit = on; "
+                         + history.log_entry("migrate", None, digest, detail) + "; commit")
+    except psycopg.Error as exc:
+        log.warning("could not log this run in %s (%s)%s", history.LOG_TABLE,
+                    " ".join(str(exc).split()), "; the run's own error follows" if failed else "")
+        if usable(conn):
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("rollback; begin; set local synchronous_commit = on; "
+                             "select txid_current(); commit")
 
 
 def status(db: Database | None = None, *, directory: Directory = None, wait: float = 0.0
            ) -> StatusResult:
-    """Every file's state (applied, pending, changed, missing); changes nothing."""
-    return StatusResult(_current_plan(db, directory, wait).entries)
+    """Every file's state (applied, pending, changed, missing), and where the history is."""
+    files = load_directory(resolve_directory(directory))
+    with session(resolve(db), wait=wait) as conn:
+        where = history.table(conn)
+        entries = make_plan(files, history.read(conn)).entries
+    if where == history.LEGACY_TABLE:
+        where += f" (the next migrate moves it to {history.TABLE})"
+    return StatusResult(entries, where)
 
 
 def check(db: Database | None = None, *, directory: Directory = None, wait: float = 0.0,
@@ -124,23 +160,26 @@ def _plan(conn: psycopg.Connection[Any], files: list[MigrationFile], target: str
 
 def _script(conn: psycopg.Connection[Any], parsed: list[tuple[MigrationFile, list[Statement]]],
             lock_timeout: float) -> str:
-    """The SQL a run would send, statement for statement, as a reviewable script."""
-    from psycopg import ClientCursor
+    """The SQL a run would send, message for message, as a reviewable script.
 
-    mogrify = ClientCursor(conn).mogrify
+    Each file appears as its own text, untouched, between the statements
+    storedb sends before and after it; psql would run the script the same way.
+    """
     timeout_ms = lock_timeout_ms(lock_timeout)
     check_client = checks_client(conn)
+    restore = _session.restore(_session.capture(conn))
     out = []
     for i, (f, statements) in enumerate(parsed):
         mode = "one transaction" if f.transactional else "no transaction: each statement commits"
         out.append(f"-- {f.name}: {len(statements)} statement(s), {mode}")
-        durable = i == len(parsed) - 1
-        out.append(prologue(f, lock_timeout_ms=timeout_ms, durable=durable,
-                            check_client=check_client) + ";")
-        out.extend(s.text.strip() + ";" for s in statements)
-        query, params = record(f, None if f.transactional else 0)
-        out.append(mogrify(query, params) + ";")
-        out.append(epilogue(f, check_client=check_client) + ";\n")
+        out.append(prologue(f, lock_timeout_ms=timeout_ms, check_client=check_client) + ";")
+        text = f.text if f.text.endswith("\n") else f.text + "\n"
+        if statements and not terminated(f.text, statements[-1].end):
+            text += ";\n"
+        out.append(text.rstrip("\n"))
+        record = history.record(f, None if f.transactional else 0)
+        out.append(closing(f, record=record, restore=restore, durable=i == len(parsed) - 1)
+                   + ";\n")
     return "\n".join(out)
 
 

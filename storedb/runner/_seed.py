@@ -8,27 +8,25 @@ stores never land in production by accident.
 
 from __future__ import annotations
 
-import hashlib
+import os
+from functools import partial
 from pathlib import Path
 
 from .._connection import Database, resolve, session
 from ..errors import HistoryError, SeedRefused, UsageError
 from . import _history as history
-from ._apply import failure
+from . import _session
+from ._apply import apply_file
 from ._files import (
     Directory,
     MigrationFile,
-    check_utf8,
     checksums,
     directory_digest,
-    normalise,
+    load_file,
     resolve_directory,
 )
 from ._lock import runner_lock
-from ._statements import split
-
-_ENVIRONMENT = ("select detail from public.schema_migrations_log where event = 'environment' "
-                "order by id desc limit 1")
+from ._progress import parse_all
 
 
 def mark_environment(conn: object, name: str) -> None:
@@ -45,49 +43,54 @@ def mark_development(dsn: str) -> None:
 
 def seed(db: Database | None = None, *, directory: Directory = None, force: bool = False,
          wait: float = 0.0, lock_timeout: float = 60.0) -> list[str]:
-    """Apply every ``seed/*.sql``; return their names."""
-    import psycopg
+    """Apply every ``seed/*.sql``; return their names.
 
-    folder = resolve_directory(directory) / "seed"
-    files = sorted(folder.glob("*.sql")) if folder.is_dir() else []
-    if not files:
-        raise UsageError(f"no seed files in {folder}")
-    target = resolve(db)
+    Each file runs exactly as a migration does (its own text, one
+    transaction, the session put back after it), with a log row instead of a
+    history row.
+    """
     root = resolve_directory(directory)
+    files = _seed_files(root / "seed")
+    target = resolve(db)
     with session(target, wait=wait) as conn, runner_lock(conn, timeout=lock_timeout):
         if history.history_digest(conn) != directory_digest(checksums(root)):
             raise HistoryError("the database is not up to date with the SQL files (see "
                                "'storedb status'): run 'storedb migrate' first, then seed.")
-        row = conn.execute(_ENVIRONMENT).fetchone()
+        history.ensure(conn)
+        row = conn.execute(history.ENVIRONMENT).fetchone()
         environment = row[0] if row else None
         if environment != "development" and not force:
             raise SeedRefused(
                 "refusing to load development data: this database's history does not mark it "
                 f"as a development database (environment: {environment or 'not recorded'}). "
                 "If it is one, run 'storedb seed --force' once; it is then marked development.")
-        parsed = [(f, split(f)) for f in map(_as_file, files)]  # all checked before any runs
-        for file, statements in parsed:
-            done = 0
-            try:
-                with conn.transaction():
-                    for stmt in statements:
-                        conn.execute(stmt.text)
-                        done += 1
-                    conn.execute(history.LOG, ("seed", file.name, file.checksum, "applied"))
-            except psycopg.Error as exc:
-                raise failure(conn, file, statements, done, exc, committed=0) from exc
+        parsed = parse_all(files)  # all checked before any runs
+        snapshot = _session.capture(conn)
+        restore = _session.restore(snapshot)
+        for i, (file, statements) in enumerate(parsed):
+            apply_file(conn, file, statements, restore=restore, statement_lock_timeout=60.0,
+                       durable=i == len(parsed) - 1, record=partial(_logged, file))
         if environment != "development":  # marked only once the data is in
             mark_environment(conn, "development")
     return [f.name for f, _ in parsed]
 
 
-def _as_file(path: Path) -> MigrationFile:
-    """A seed file in the runner's terms, so errors point at FILE:LINE:COL the same way."""
-    name = f"seed/{path.name}"
+def _logged(file: MigrationFile, _ms: int | None) -> str:
+    return history.log_entry("seed", file.name, file.checksum, "applied")
+
+
+def _seed_files(folder: Path) -> list[MigrationFile]:
+    """The seed files in name order, read as migrations are (errors point at FILE:LINE:COL)."""
     try:
-        data = normalise(path.read_bytes())
-    except OSError as exc:
-        raise UsageError(f"{name}: cannot read it: {exc.strerror}") from None
-    check_utf8(name, data)
-    return MigrationFile(name=name, folder="seed", number=0, path=path, data=data,
-                         checksum=hashlib.sha256(data).hexdigest())
+        names = sorted(os.listdir(folder))
+    except OSError:
+        names = []
+    odd = [n for n in names if n.lower().endswith(".sql") and not n.endswith(".sql")]
+    if odd:
+        raise UsageError(f"seed/{odd[0]}: storedb reads only names ending in lower-case '.sql': "
+                         "rename it.")
+    files = [load_file(f"seed/{n}", "seed", 0, str(folder / n)) for n in names
+             if n.endswith(".sql") and (folder / n).is_file()]
+    if not files:
+        raise UsageError(f"no seed files in {folder}")
+    return files

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from .._connection import usable
 from ..errors import InvalidSubdomain, SubdomainTaken, TenantAlreadyDeleted, TenantNotFound
 from ._isolation import explained, require_isolation
 from ._scope import Db, borrow
@@ -138,7 +139,7 @@ def _one_trip(conn: Any, call: Call, store: Call) -> Tenant | None:
                 cur.nextset()
             row = cur.fetchone()
         except BaseException:
-            if not conn.closed and not conn.broken:
+            if usable(conn):
                 if nested:
                     with contextlib.suppress(psycopg.Error):
                         conn.execute(UNDO_NESTED)

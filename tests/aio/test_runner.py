@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 import storedb
 from storedb import aio
-from tests.helpers import history, tables
+from tests.helpers import HISTORY, HISTORY_LOG, history, tables
 
 BASE = {
     "schema/00_base.sql": "-- base\ncreate table items (id int primary key, name text);\n",
@@ -169,7 +169,7 @@ def test_the_up_to_date_check_survives_discard_all_and_a_dropped_history(
             up = (await aio.migrate(conn, directory=root)).up_to_date
             await conn.execute("discard all")  # a pool's reset drops prepared statements
             again = (await aio.migrate(conn, directory=root)).up_to_date
-            await conn.execute("drop table schema_migrations, schema_migrations_log, items")
+            await conn.execute(f"drop table {HISTORY}, {HISTORY_LOG}, items")
             rebuilt = await aio.migrate(conn, directory=root)
             return (len(first.applied) == 2, up, again, len(rebuilt.applied) == 2)
 

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 import storedb
-from tests.helpers import SQL_DIR, history, tables
+from tests.helpers import HISTORY, HISTORY_LOG, SQL_DIR, history, tables
 
 BASE = {
     "schema/00_base.sql": "-- base\ncreate table items (id int primary key, name text);\n",
@@ -30,8 +30,8 @@ def test_applies_in_order_and_records_history(empty_dsn: str, sqldir: Callable[.
     result = storedb.migrate(empty_dsn, directory=root)
     assert [a.file for a in result.applied] == list(BASE)
     with psycopg.connect(empty_dsn) as conn:
-        rows = conn.execute("select filename, checksum, applied_at, applied_by, duration_ms,"
-                            " sql_text from schema_migrations order by applied_at").fetchall()
+        rows = conn.execute(f"select filename, checksum, applied_at, applied_by, duration_ms,"
+                            f" sql_text from {HISTORY} order by applied_at").fetchall()
     assert [r[0] for r in rows] == list(BASE)
     assert rows[0][1] == storedb.runner._files.checksum(BASE["schema/00_base.sql"].encode())
     assert rows[0][3] == "postgres" and rows[0][4] >= 0
@@ -188,7 +188,7 @@ def test_history_edited_by_hand_is_noticed(empty_dsn: str, sqldir: Callable[...,
     root = sqldir({"migrations/001_a.sql": "create table if not exists a (id int);\n"})
     storedb.migrate(empty_dsn, directory=root)
     with psycopg.connect(empty_dsn) as conn:
-        conn.execute("delete from schema_migrations")
+        conn.execute("delete from storedb.schema_migrations")
     result = storedb.migrate(empty_dsn, directory=root)  # the fast path cannot go stale
     assert [a.file for a in result.applied] == ["migrations/001_a.sql"]
 
@@ -237,20 +237,25 @@ def test_dry_run_sql_is_exactly_what_runs(empty_dsn: str, sqldir: Callable[..., 
     assert storedb.check(empty_dsn, directory=root).ok  # and the history then matches the files
 
 
-def test_foreign_schema_migrations_table_is_explained(empty_dsn: str,
-                                                      sqldir: Callable[..., Path]) -> None:
+def test_another_tools_schema_migrations_table_is_left_alone(
+        empty_dsn: str, sqldir: Callable[..., Path]) -> None:
     with psycopg.connect(empty_dsn, autocommit=True) as conn:
         conn.execute("create table schema_migrations (version varchar primary key)")
-    for call in (storedb.migrate, storedb.status, storedb.check):
-        with pytest.raises(storedb.HistoryError, match="another tool"):
-            call(empty_dsn, directory=sqldir(BASE))
+        conn.execute("insert into schema_migrations values ('20240101000000')")
+    root = sqldir({**BASE, "migrations/002_rails.sql":
+                   "alter table schema_migrations add column data_version int;\n"})
+    assert len(storedb.migrate(empty_dsn, directory=root).applied) == 3
+    assert storedb.check(empty_dsn, directory=root).ok
+    with psycopg.connect(empty_dsn) as conn:
+        assert conn.execute("select * from public.schema_migrations").fetchall() == [
+            ("20240101000000", None)]
 
 
 def test_role_without_rights_gets_advice_not_a_traceback(app_dsn: str,
                                                          sqldir: Callable[..., Path]) -> None:
     with pytest.raises(storedb.HistoryError, match="permission denied") as err:
         storedb.status(app_dsn, directory=sqldir(BASE))
-    assert "grant select on public.schema_migrations" in str(err.value)
+    assert "grant select on storedb.schema_migrations" in str(err.value)
 
 
 def test_wrong_dir_is_not_mistaken_for_up_to_date(empty_dsn: str, tmp_path: Path) -> None:
@@ -264,7 +269,7 @@ def test_failed_run_still_logs_what_it_applied(empty_dsn: str, sqldir: Callable[
     root = sqldir({**BASE, "migrations/002_bad.sql": "select * from nope;\n"})
     with pytest.raises(storedb.MigrationFailed):
         storedb.migrate(empty_dsn, directory=root)
-    assert count(empty_dsn, "select detail from schema_migrations_log where event = 'migrate'"
+    assert count(empty_dsn, f"select detail from {HISTORY_LOG} where event = 'migrate'"
                  ) == "applied 2 file(s), then failed"
 
 

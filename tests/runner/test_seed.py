@@ -10,7 +10,7 @@ from storedb import seed as load_seed
 from tests.helpers import run_cli
 
 DEMO = ["atelier-ceramique", "brew-bros-coffee", "nordic-threads"]
-LOG = "schema_migrations_log"  # records every seed run: not business data
+LOG = "storedb.schema_migrations_log"  # records every seed run: not business data
 
 
 def snapshot(su: psycopg.Connection, *, skip: tuple[str, ...] = ()) -> dict[str, str | None]:
