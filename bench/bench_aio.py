@@ -66,7 +66,7 @@ def run_bench(c: Cluster, work: Path, results: dict[str, Any]) -> list[str]:
     out["ratio_dsn"] = out["async_dsn_ms"] / out["sync_dsn_ms"]
     results["aio"] = out
     return [table(
-        f"9. storedb.aio up-to-date check vs sync (shipped SQL; median of {rounds} × {n} calls "
+        f"10. storedb.aio up-to-date check vs sync (shipped SQL; median of {rounds} × {n} calls "
         f"given a connection, {rounds} × {n // 10} given a DSN; ms)",
         ["given", "sync ms", "async ms", "async / sync (≤ 1.2×)"],
         [["an open connection", f"{out['sync_conn_ms']:.3f}", f"{out['async_conn_ms']:.3f}",

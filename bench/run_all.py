@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_aio
 import bench_apply
 import bench_growth
+import bench_lint
 import bench_noop
 import bench_peers
 import bench_queries
@@ -44,7 +45,7 @@ import common
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
               "dao": bench_tenant_dao, "aio": bench_aio, "testing": bench_testing,
               "growth": bench_growth, "peers": bench_peers, "queries": bench_queries,
-              "writes": bench_writes}
+              "writes": bench_writes, "lint": bench_lint}
 
 
 def machine() -> dict[str, str]:

@@ -12,17 +12,50 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
+import storedb
+from storedb import _local as local
 from storedb.testing import Server
-from tests.helpers import PASSWORD, PASSWORD_USER
+from tests.helpers import PASSWORD, PASSWORD_USER, SHIPPED_SCHEMA_MIN
 
 _empty = itertools.count(1)
+
+
+#: Fixtures that hold the shipped schema: a test using one needs PostgreSQL SHIPPED_SCHEMA_MIN+.
+_SCHEMA_FIXTURES = {"migrated_db", "owner_dsn", "app_dsn", "storedb_template", "storedb_db"}
+
+
+def server_major() -> int | None:
+    """The major version of the server the tests will start ($STOREDB_PG_BINDIR or found)."""
+    try:
+        postgres = local.find_bindir() / "postgres"
+    except storedb.Error:
+        return None
+    out = subprocess.run([str(postgres), "--version"], capture_output=True, text=True).stdout
+    match = re.search(r"(\d+)(?:\.\d+)?", out)
+    return int(match.group(1)) if match else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a server too old for the shipped SQL, skip what needs it (and say why)."""
+    major = server_major()
+    if major is None or major >= SHIPPED_SCHEMA_MIN:
+        return
+    skip = pytest.mark.skip(reason=f"the shipped SQL needs PostgreSQL {SHIPPED_SCHEMA_MIN}+ "
+                            f"(002 uses ON DELETE SET NULL (column)); this server is {major}")
+    for item in items:
+        if item.get_closest_marker("shipped_schema") or _SCHEMA_FIXTURES & set(
+                getattr(item, "fixturenames", ())):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +69,20 @@ def storedb_server(storedb_server: Server) -> Server:
             hba.write_text(f"local all {PASSWORD_USER} scram-sha-256\n" + hba.read_text())
             conn.execute("select pg_reload_conf()")
     return storedb_server
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the session's server listens (its socket directory and port)."""
+
+    host: str
+    port: int
+
+
+@pytest.fixture(scope="session")
+def pg_server(storedb_server: Server) -> Endpoint:
+    info = psycopg.conninfo.conninfo_to_dict(storedb_server.conninfo)
+    return Endpoint(host=str(info["host"]), port=int(str(info.get("port", local.PORT))))
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from storedb.testing import OWNER as OWNER
 ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "infra" / "db"
 PASSWORD_USER, PASSWORD = "pw_user", "Right-Secret-42"  # the one role that needs a password
+#: The oldest server the shipped SQL runs on: 002's ON DELETE SET NULL (product_id) is 15 syntax.
+SHIPPED_SCHEMA_MIN = 15
 HISTORY, HISTORY_LOG = "storedb.schema_migrations", "storedb.schema_migrations_log"
 
 
