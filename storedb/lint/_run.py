@@ -81,7 +81,8 @@ def check_files(every: Sequence[MigrationFile], chosen: Sequence[MigrationFile]
     """Static lint of ``chosen``, reading ``every`` file up to the last chosen one for context."""
     wanted = {f.name for f in chosen}
     outside = [f for f in chosen if f.name not in {e.name for e in every}]
-    last = max((i for i, f in enumerate(every) if f.name in wanted), default=-1)
+    last = len(every) - 1 if outside else max(
+        (i for i, f in enumerate(every) if f.name in wanted), default=-1)
     catalog = Catalog()
     findings: list[Finding] = []
     ignores: list[suppress.Ignore] = []
