@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_apply
 import bench_growth
 import bench_noop
+import bench_offboard
 import bench_peers
 import bench_queries
 import bench_stampede
@@ -40,7 +41,8 @@ import common
 # would otherwise slow whatever comes next.
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
               "dao": bench_tenant_dao, "growth": bench_growth, "peers": bench_peers,
-              "queries": bench_queries, "writes": bench_writes}
+              "queries": bench_queries, "writes": bench_writes,
+              "offboard": bench_offboard}
 
 
 def machine() -> dict[str, str]:
