@@ -22,8 +22,8 @@ def _store(su: psycopg.Connection, subdomain: str, products: int) -> uuid.UUID:
     su.execute("insert into orders (store_id) select %s from generate_series(1, 50)", (store,))
     su.execute("insert into order_line_items (store_id, order_id, product_id, title, quantity, "
                "unit_price, currency_code) select o.store_id, o.id, p.id, 'P', 1, 1, 'USD' "
-               "from orders o cross join lateral (select id from products p where p.store_id = o.store_id "
-               "limit 3) p where o.store_id = %s", (store,))
+               "from orders o cross join lateral (select id from products p "
+               "where p.store_id = o.store_id limit 3) p where o.store_id = %s", (store,))
     su.execute("insert into users (store_id, email) values (%s, 'a@b.example')", (store,))
     su.commit()
     return uuid.UUID(str(store))
