@@ -239,9 +239,21 @@ def test_lock_timeout_is_retried_until_the_table_is_free(empty_dsn: str,
     root = sqldir(APPLIED)
     run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
     sqldir({"migrations/001_alter.sql": "alter table items add column name text;\n"})
+    def release_once_waited_for(blocker: psycopg.Connection[object]) -> None:
+        """Roll back 1 s after the migration first waits for the lock (not 1 s after the
+        start: on a loaded machine the process may take longer than that to get there)."""
+        with psycopg.connect(empty_dsn, autocommit=True) as watcher:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not watcher.execute(
+                    "select count(*) from pg_locks where not granted "
+                    "and relation = 'items'::regclass").fetchone()[0]:
+                time.sleep(0.02)
+        time.sleep(1.0)
+        blocker.rollback()
+
     with psycopg.connect(empty_dsn) as blocker:
         blocker.execute("lock table items in access share mode")
-        release = threading.Timer(1.0, blocker.rollback)
+        release = threading.Thread(target=release_once_waited_for, args=(blocker,))
         release.start()
         result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root),
                          "--statement-lock-timeout", "0.3", "--lock-retries", "4")
