@@ -28,12 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_apply
 import bench_growth
+import bench_lint
 import bench_noop
 import bench_peers
 import bench_queries
 import bench_split
 import bench_stampede
 import bench_tenant_dao
+import bench_writes
 import chart
 import common
 
@@ -41,7 +43,8 @@ import common
 # would otherwise slow whatever comes next.
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
               "dao": bench_tenant_dao, "growth": bench_growth, "peers": bench_peers,
-              "split": bench_split, "queries": bench_queries}
+              "split": bench_split, "queries": bench_queries, "writes": bench_writes,
+              "lint": bench_lint}
 
 
 def machine() -> dict[str, str]:

@@ -1,6 +1,7 @@
 """A catalogue of bad inputs: each gets a clear error, the right exit code, and changes nothing.
 
-Every case runs the real command line (``python -m storedb``) against a fresh
+Every case runs the command line in-process (click's CliRunner: the same parsing, output and
+exit codes as ``python -m storedb``, without a new interpreter per case) against a fresh
 database and compares the database before and after.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.helpers import PASSWORD, PASSWORD_USER, history, run_cli, tables
+from tests.helpers import PASSWORD, PASSWORD_USER, history, invoke, tables
 
 APPLIED = {"schema/00_base.sql": "create table items (id int primary key);\n"}
 
@@ -84,6 +85,17 @@ CASES: list[tuple[str, dict[str, str | bytes], int, list[str]]] = [
     ("edited applied file", {"schema/00_base.sql": APPLIED["schema/00_base.sql"] + "-- x\n",
                              "migrations/001_new.sql": "create table n (id int);"}, 1,
      ["schema/00_base.sql: changed since it was applied", "storedb diff", "storedb accept"]),
+    ("syntax error at the end of the file",
+     {"migrations/001_x.sql": "create table a (id int);\ncreate table b (\n\n"}, 1,
+     ["migrations/001_x.sql:2:17: syntax error: syntax error at end of input\n"
+      "    create table b (\n                    ^", "Nothing was applied."]),
+    ("non-utf8 on line 3", {"migrations/001_x.sql": b"\nselect 1;\nselect 'caf\xe9';\n"}, 1,
+     ["migrations/001_x.sql:3:12: the file is not valid UTF-8 (byte 0xe9)"]),
+    ("COMMIT in capitals", {"migrations/001_x.sql": "create table a (id int);\nCOMMIT;\n"}, 1,
+     ["migrations/001_x.sql:2:1: statement 2 of 2 is transaction control (COMMIT)"]),
+    ("drop database in a transactional file",
+     {"migrations/001_x.sql": "-- drop the old one\n\ndrop database old;\n"}, 1,
+     ["migrations/001_x.sql:3:1: statement 1 of 1 cannot run inside a transaction"]),
     ("digits that are not ASCII", {"migrations/\u0660\u0660\u0665_x.sql": "select 1;"}, 1,
      ["does not match NNN_name.sql"]),
     ("a folder named like a migration", {"migrations/005_dir.sql/inner.txt": "x"}, 1,
@@ -97,14 +109,23 @@ CASES: list[tuple[str, dict[str, str | bytes], int, list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize("name, files, code, expected", CASES, ids=[c[0] for c in CASES])
+#: The cases the server decides (the others never reach it): also run on 14-18 (make test-matrix).
+SERVER_CASES = {"missing relation on line 3", "constraint violation",
+                "error inside a function body", "runtime error inside a function",
+                "edited applied file", "cannot run in a transaction, found at run time",
+                "object exists already (a database built by hand)"}
+
+
+@pytest.mark.parametrize("name, files, code, expected", [
+    pytest.param(*c, id=c[0], marks=[pytest.mark.matrix] if c[0] in SERVER_CASES else [])
+    for c in CASES])
 def test_bad_input(name: str, files: dict[str, str | bytes], code: int, expected: list[str],
                    empty_dsn: str, sqldir: Callable[..., Path]) -> None:
     root = sqldir(APPLIED)
-    assert run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root)).code == 0
+    assert invoke("migrate", "--dsn", empty_dsn, "--dir", str(root)).code == 0
     before = snapshot(empty_dsn)
     sqldir(files)
-    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    result = invoke("migrate", "--dsn", empty_dsn, "--dir", str(root))
     assert result.code == code, result.err
     for part in expected:
         assert part in result.err, f"{part!r} not in:\n{result.err}"
@@ -116,33 +137,38 @@ def test_bad_input(name: str, files: dict[str, str | bytes], code: int, expected
 def test_out_of_order_file_is_refused(empty_dsn: str, sqldir: Callable[..., Path]) -> None:
     root = sqldir({"migrations/001_a.sql": "create table a (id int);",
                    "migrations/003_c.sql": "create table c (id int);"})
-    run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    invoke("migrate", "--dsn", empty_dsn, "--dir", str(root))
     before = snapshot(empty_dsn)
     sqldir({"migrations/002_b.sql": "create table b (id int);"})
-    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    result = invoke("migrate", "--dsn", empty_dsn, "--dir", str(root))
     assert result.code == 1
     assert "migrations/002_b.sql: pending, but sorts before files already applied" in result.err
     assert "--out-of-order" in result.err
+    as_json = invoke("migrate", "--dsn", empty_dsn, "--dir", str(root), "--json")
+    assert as_json.code == 1
+    assert json.loads(as_json.out)["error"]["files"] == ["migrations/002_b.sql"]
     assert snapshot(empty_dsn) == before
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("change", ["removed", "renamed"])
 def test_removed_or_renamed_applied_file(change: str, empty_dsn: str,
                                          sqldir: Callable[..., Path]) -> None:
     root = sqldir({**APPLIED, "migrations/001_a.sql": "create table a (id int);"})
-    run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    invoke("migrate", "--dsn", empty_dsn, "--dir", str(root))
     before = snapshot(empty_dsn)
     old = root / "migrations" / "001_a.sql"
     if change == "renamed":
         old.rename(root / "migrations" / "001_renamed.sql")
     else:
         old.unlink()
-    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    result = invoke("migrate", "--dsn", empty_dsn, "--dir", str(root))
     assert result.code == 1
     assert "migrations/001_a.sql: applied but no longer on disk" in result.err
     assert snapshot(empty_dsn) == before
 
 
+@pytest.mark.matrix
 def test_no_transaction_file_failing_at_statement_3_of_5(empty_dsn: str,
                                                           sqldir: Callable[..., Path]) -> None:
     root = sqldir({"migrations/001_idx.sql":
@@ -150,7 +176,7 @@ def test_no_transaction_file_failing_at_statement_3_of_5(empty_dsn: str,
                    "create index concurrently nt1_id_idx on nt1 (id);\n"
                    "insert into missing values (1);\ncreate table nt4 (id int);\n"
                    "create table nt5 (id int);\n"})
-    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    result = invoke("migrate", "--dsn", empty_dsn, "--dir", str(root))
     assert result.code == 1
     assert "migrations/001_idx.sql:4:13" in result.err
     assert "statements 1-2 of 5 were committed" in result.err
@@ -159,16 +185,17 @@ def test_no_transaction_file_failing_at_statement_3_of_5(empty_dsn: str,
     assert history(empty_dsn) == []
 
 
+@pytest.mark.matrix
 def test_statement_lock_timeout_names_the_holder(empty_dsn: str, sqldir: Callable[..., Path]
                                                  ) -> None:
     root = sqldir(APPLIED)
-    run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    invoke("migrate", "--dsn", empty_dsn, "--dir", str(root))
     before = snapshot(empty_dsn)
     sqldir({"migrations/001_alter.sql": "alter table items add column name text;\n"})
     with psycopg.connect(empty_dsn, application_name="report-job") as blocker:
         blocker.execute("lock table items in access share mode")  # a long read transaction
         pid = blocker.info.backend_pid
-        result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root),
+        result = invoke("migrate", "--dsn", empty_dsn, "--dir", str(root),
                          "--statement-lock-timeout", "0.3", "--lock-retries", "0")
         blocker.rollback()
     assert result.code == 1
@@ -182,13 +209,13 @@ def test_wrong_password_is_not_echoed(migrated_db: psycopg.Connection[object],
     info = migrated_db.info
     secret = "Wrong-Pass-9781"
     dsn = f"postgresql://{PASSWORD_USER}:{secret}@/{info.dbname}?host={info.host}&port={info.port}"
-    result = run_cli("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)))
+    result = invoke("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)))
     assert result.code == 1
     assert "password authentication failed" in result.err
     assert "check the user, password, database name" in result.err
     assert secret not in result.err + result.out
     good = dsn.replace(secret, PASSWORD)
-    ok = run_cli("status", "--dsn", good, "--dir", str(sqldir(APPLIED)), "--json")
+    ok = invoke("status", "--dsn", good, "--dir", str(sqldir(APPLIED)), "--json")
     assert PASSWORD not in ok.out + ok.err
 
 
@@ -196,11 +223,11 @@ def test_unreachable_server_with_and_without_wait(tmp_path: Path, sqldir: Callab
                                                   ) -> None:
     dsn = f"host={tmp_path} port=5999 user=postgres dbname=x password=Sekret-77"
     started = time.monotonic()
-    fast = run_cli("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)))
+    fast = invoke("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)))
     fast_time = time.monotonic() - started
     assert fast.code == 1 and "cannot connect" in fast.err and "--wait" in fast.err
     started = time.monotonic()
-    slow = run_cli("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)), "--wait", "1.5")
+    slow = invoke("migrate", "--dsn", dsn, "--dir", str(sqldir(APPLIED)), "--wait", "1.5")
     assert slow.code == 1 and "after waiting 1.5s" in slow.err
     assert time.monotonic() - started >= 1.5 > fast_time - 0.5
     assert "Sekret-77" not in fast.err + slow.err
@@ -216,7 +243,7 @@ def test_usage_errors_exit_2(empty_dsn: str, sqldir: Callable[..., Path], tmp_pa
         (["migrate", "--no-such-option"], "No such option"),
     ]
     for args, message in cases:
-        result = run_cli(*args)
+        result = invoke(*args)
         assert result.code == 2, (args, result.err)
         assert message in result.err
     assert history(empty_dsn) == []
@@ -224,7 +251,7 @@ def test_usage_errors_exit_2(empty_dsn: str, sqldir: Callable[..., Path], tmp_pa
 
 def test_json_error_on_failure(empty_dsn: str, sqldir: Callable[..., Path]) -> None:
     root = sqldir({"migrations/001_x.sql": "create table a (id int);\nselect * from nope;\n"})
-    result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root), "--json")
+    result = invoke("migrate", "--dsn", empty_dsn, "--dir", str(root), "--json")
     assert result.code == 1
     error = json.loads(result.out)["error"]
     assert error["file"] == "migrations/001_x.sql"
@@ -232,30 +259,30 @@ def test_json_error_on_failure(empty_dsn: str, sqldir: Callable[..., Path]) -> N
     assert 'relation "nope" does not exist' in error["message"]
 
 
+@pytest.mark.matrix
 def test_lock_timeout_is_retried_until_the_table_is_free(empty_dsn: str,
                                                          sqldir: Callable[..., Path]) -> None:
     import threading
 
     root = sqldir(APPLIED)
-    run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root))
+    invoke("migrate", "--dsn", empty_dsn, "--dir", str(root))
     sqldir({"migrations/001_alter.sql": "alter table items add column name text;\n"})
-    def release_once_waited_for(blocker: psycopg.Connection[object]) -> None:
-        """Roll back 1 s after the migration first waits for the lock (not 1 s after the
-        start: on a loaded machine the process may take longer than that to get there)."""
-        with psycopg.connect(empty_dsn, autocommit=True) as watcher:
+    def release_after_a_timed_out_wait(blocker: psycopg.Connection[object]) -> None:
+        """Free the table once the runner has waited for it (a fixed delay is flaky under load)."""
+        with psycopg.connect(empty_dsn, autocommit=True) as watch:
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not watcher.execute(
-                    "select count(*) from pg_locks where not granted "
-                    "and relation = 'items'::regclass").fetchone()[0]:
+            while time.monotonic() < deadline and watch.execute(
+                    "select count(*) from pg_stat_activity where application_name = 'storedb' "
+                    "and wait_event_type = 'Lock'").fetchone() == (0,):
                 time.sleep(0.02)
-        time.sleep(1.0)
+        time.sleep(0.6)  # past the 0.3 s statement lock timeout: the first attempt failed
         blocker.rollback()
 
     with psycopg.connect(empty_dsn) as blocker:
         blocker.execute("lock table items in access share mode")
-        release = threading.Thread(target=release_once_waited_for, args=(blocker,))
+        release = threading.Thread(target=release_after_a_timed_out_wait, args=(blocker,))
         release.start()
-        result = run_cli("migrate", "--dsn", empty_dsn, "--dir", str(root),
+        result = invoke("migrate", "--dsn", empty_dsn, "--dir", str(root),
                          "--statement-lock-timeout", "0.3", "--lock-retries", "4")
         release.join()
     assert result.code == 0, result.err

@@ -243,7 +243,9 @@ def split(file: MigrationFile) -> list[Statement]:
     try:
         spans = boundaries(text)
     except parser.ParseError as exc:
-        message, offset = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
+        message, offset = exc.args[0], exc.args[1] if len(exc.args) > 1 else None
+        if offset is None:  # "at end of input": point just after the last character
+            offset = len(text.rstrip())
         raise _parse_error(file, text, lines, " ".join(message.split()), offset) from None
     statements = []
     for index, (start, end) in enumerate(spans, start=1):

@@ -9,8 +9,11 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.helpers import SQL_DIR, history
+
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
 
 N_PROCESSES = 8
 SLEEPING = ("select count(*) from pg_stat_activity where query like '%pg_sleep(30)%' "
@@ -22,6 +25,8 @@ def clean_env() -> dict[str, str]:
             if k not in ("DATABASE_URL", "STOREDB_DIR") and not k.startswith("PG")}
 
 
+@pytest.mark.shipped_schema
+@pytest.mark.slow  # several processes
 def test_eight_cli_processes_at_once(empty_dsn: str) -> None:
     procs = [subprocess.Popen([sys.executable, "-m", "storedb", "migrate", "--dsn", empty_dsn,
                                "--dir", str(SQL_DIR)], stdout=subprocess.PIPE,
@@ -37,6 +42,8 @@ def test_eight_cli_processes_at_once(empty_dsn: str) -> None:
     assert applied_lines == len(files)  # each file applied by exactly one runner
 
 
+@pytest.mark.shipped_schema
+@pytest.mark.slow  # several processes
 def test_library_runners_in_processes(empty_dsn: str, tmp_path: Path) -> None:
     script = tmp_path / "run.py"
     script.write_text(
@@ -50,6 +57,7 @@ def test_library_runners_in_processes(empty_dsn: str, tmp_path: Path) -> None:
     assert sum(applied) == len(history(empty_dsn))
 
 
+@pytest.mark.slow  # several processes
 def test_waiting_runner_names_the_holder_and_times_out(empty_dsn: str) -> None:
     from storedb.runner._lock import LOCK_KEY
 
@@ -68,6 +76,7 @@ def test_waiting_runner_names_the_holder_and_times_out(empty_dsn: str) -> None:
     assert history(empty_dsn) == []
 
 
+@pytest.mark.slow  # several processes
 def test_killed_runner_leaves_no_lock_and_no_half_file(empty_dsn: str, tmp_path: Path) -> None:
     root = tmp_path / "sql"
     (root / "migrations").mkdir(parents=True)

@@ -9,7 +9,13 @@ import pytest
 
 from storedb.errors import MigrationFileError
 from storedb.runner._files import MigrationFile, checksum
-from storedb.runner._statements import needs_no_transaction, split
+from storedb.runner._statements import (
+    Statement,
+    is_transaction_control,
+    needs_no_transaction,
+    position,
+    split,
+)
 
 
 def f(body: str, name: str = "migrations/001_x.sql") -> MigrationFile:
@@ -99,3 +105,183 @@ def test_statements_that_need_no_transaction(sql: str) -> None:
                                  "alter type e add value 'x'", "create table concurrently_t ()"])
 def test_statements_fine_in_a_transaction(sql: str) -> None:
     assert not needs_no_transaction(sql)
+
+
+# --- transaction control: every keyword, any case, after comments -------------------------------
+
+@pytest.mark.parametrize("sql, word", [
+    ("begin", "BEGIN"), ("BEGIN;", "BEGIN"), ("Begin Transaction", "BEGIN"),
+    ("commit", "COMMIT"), ("COMMIT", "COMMIT"), ("rollback", "ROLLBACK"),
+    ("ROLLBACK", "ROLLBACK"), ("end", "END"), ("End", "END"), ("abort", "ABORT"),
+    ("ABORT", "ABORT"), ("start transaction", "START"), ("START  TRANSACTION\n", "START"),
+    ("savepoint s1", "SAVEPOINT"), ("SAVEPOINT s1", "SAVEPOINT"),
+    ("release s1", "RELEASE"), ("RELEASE SAVEPOINT s1", "RELEASE"),
+    ("rollback to savepoint s1", "ROLLBACK"),
+])
+def test_every_transaction_control_statement_is_refused(sql: str, word: str) -> None:
+    body = f"create table t (id int);\n  {sql};\n"
+    with pytest.raises(MigrationFileError) as err:
+        split(f(body))
+    assert str(err.value) == (
+        f"migrations/001_x.sql:2:3: statement 2 of 2 is transaction control ({word}). storedb "
+        "runs each file in its own transaction (or statement by statement under "
+        "'-- storedb:no-transaction'): remove it.")
+    assert (err.value.file, err.value.line, err.value.column) == ("migrations/001_x.sql", 2, 3)
+    with pytest.raises(MigrationFileError, match="transaction control"):
+        split(f("-- storedb:no-transaction\n" + body))  # not even statement by statement
+
+
+@pytest.mark.parametrize("sql", ["/* first */ commit", "-- why\nCOMMIT", "  rollback  ",
+                                 "/* a\nb */ end"])
+def test_transaction_control_after_a_comment(sql: str) -> None:
+    assert is_transaction_control(sql)
+
+
+@pytest.mark.parametrize("sql", ["begin atomic select 1; end", "BEGIN ATOMIC", "select 'commit'",
+                                 "comment on table t is 'x'", "create table begin_log ()",
+                                 "reset role", "analyze t", "starttransaction", "commitment",
+                                 "ending", "released", "aborted", "savepoints", "rollbacks",
+                                 "beginning"])
+def test_not_transaction_control(sql: str) -> None:
+    assert not is_transaction_control(sql)
+
+
+# --- statements that cannot run in a transaction ---------------------------------------------
+
+@pytest.mark.parametrize("sql", [
+    "create index concurrently i on t (x)", "CREATE INDEX CONCURRENTLY i ON t (x)",
+    "create unique index concurrently i on t (x)", "drop index concurrently i",
+    "Drop Index Concurrently If Exists i", "reindex table concurrently t",
+    "reindex table\n  concurrently t", "REINDEX INDEX CONCURRENTLY i", "vacuum",
+    "VACUUM (analyze) t",
+    "create database d", "drop database d", "CREATE TABLESPACE s LOCATION '/x'",
+    "drop tablespace s", "alter system set work_mem = '1MB'", "ALTER SYSTEM RESET ALL",
+    "alter table p detach partition c concurrently", "ALTER TABLE p\n DETACH PARTITION c\n"
+    " CONCURRENTLY", "create /* why */ index concurrently i on t (x)",
+    "create -- why\n index concurrently i on t (x)", "create /* a\n b */ index /* c */ "
+    "concurrently i on t (x)", "/* leading */ vacuum t", "-- leading\ndrop database d",
+])
+def test_needs_no_transaction(sql: str) -> None:
+    assert needs_no_transaction(sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "create index i on t (x)", "select 'vacuum'", "create table concurrently_t ()",
+    "alter table p detach partition c", "alter table p detach partition c finalize",
+    "reindex table t", "create /* index concurrently */ table t ()",
+    "create table t (); -- index concurrently", "comment on database d is 'x'",
+    "alter table t rename to database_t", "create databases", "drop tablespaces",
+    "alter systems", "vacuumed", "create role database",
+    # keywords count only as whole words: identifiers that contain them are no keywords
+    "reindex table myconcurrently", "alter table p detach partition p_concurrently",
+    "alter table p detach partitions concurrently", "alter table t_detach partition c concurrently",
+    "alter tablex detach partition c concurrently", "reindexes table concurrently t",
+    "createindex concurrently i on t (x)", "create uniqueindex concurrently i on t (x)",
+    "create indexconcurrently i on t (x)", "dropindex concurrently i", "drop indexconcurrently i",
+    "dropdatabase d", "altersystem set x = 1", "altertable p detach partition c concurrently",
+    "alter table p detachpartition c concurrently",
+])
+def test_fine_in_a_transaction(sql: str) -> None:
+    assert not needs_no_transaction(sql)
+
+
+def test_a_long_statement_shows_its_first_three_lines() -> None:
+    body = ("create table t (id int);\n"
+            "create index concurrently i\n    on t\n    using btree\n    (id);\n")
+    with pytest.raises(MigrationFileError) as err:
+        split(f(body))
+    assert str(err.value) == (
+        "migrations/001_x.sql:2:1: statement 2 of 2 cannot run inside a transaction:\n"
+        "    create index concurrently i\n    on t\n    using btree\n...\n"
+        "Put it in a file of its own whose header has the line '-- storedb:no-transaction' "
+        "(see infra/db/README.md). Nothing was applied.")
+    assert (err.value.line, err.value.column) == (2, 1)
+    with pytest.raises(MigrationFileError) as err:
+        split(f("vacuum\n  (analyze)\n  t;\n"))
+    assert "transaction:\n    vacuum\n  (analyze)\n  t\nPut it" in str(err.value)  # 3: all
+    with pytest.raises(MigrationFileError) as err:
+        split(f("vacuum\n  t;\n"))
+    assert "transaction:\n    vacuum\n  t\nPut it" in str(err.value)
+
+
+# --- positions ----------------------------------------------------------------------------------
+
+def test_statements_know_where_they_start() -> None:
+    text = "\n\n  select 1;  select\n2;\n-- c\n\tselect 3"
+    assert split(f(text)) == [
+        Statement(1, "select 1", 4, 3, 3),
+        Statement(2, "select\n2", 15, 3, 14),
+        Statement(3, "select 3", 31, 6, 2),
+    ]
+
+
+@pytest.mark.parametrize("text, offset, expected", [
+    ("abc", 0, (1, 1)), ("abc", 2, (1, 3)), ("a\nbc", 2, (2, 1)), ("a\nbc", 3, (2, 2)),
+    ("\n\n\nx", 3, (4, 1)), ("ab\ncd\nef", 7, (3, 2)), ("\nab", 2, (2, 2)), ("\nab", 0, (1, 1)),
+    ("\n", 1, (2, 1)),
+])
+def test_position_is_one_based(text: str, offset: int, expected: tuple[int, int]) -> None:
+    assert position(text, offset) == expected
+
+
+def test_syntax_error_quotes_the_line_and_points_at_the_column() -> None:
+    with pytest.raises(MigrationFileError) as err:
+        split(f("\n\ncreate table a (id int);\n  create tabel x (id int);\n"))
+    assert str(err.value) == (
+        'migrations/001_x.sql:4:10: syntax error: syntax error at or near "tabel"\n'
+        "      create tabel x (id int);\n"
+        "             ^\n"
+        "Nothing was applied.")
+    assert (err.value.file, err.value.line, err.value.column) == ("migrations/001_x.sql", 4, 10)
+
+
+def test_syntax_error_on_the_first_line() -> None:
+    with pytest.raises(MigrationFileError) as err:
+        split(f("selec 1;"))
+    assert str(err.value) == ('migrations/001_x.sql:1:1: syntax error: syntax error at or near '
+                              '"selec"\n    selec 1;\n    ^\nNothing was applied.')
+
+
+def test_unterminated_string_message_says_how_to_fix_it() -> None:
+    with pytest.raises(MigrationFileError) as err:
+        split(f("select 1;\nselect 'abc;\n\n"))
+    assert str(err.value) == (
+        "migrations/001_x.sql:2:8: syntax error: unterminated quoted string at or near "
+        "\"'abc; \"\n    select 'abc;\n           ^\n"
+        "Close the quote or comment that starts here.\nNothing was applied.")
+
+
+def test_meta_command_message_quotes_it() -> None:
+    with pytest.raises(MigrationFileError) as err:
+        split(f("select 1;\n\n  \\set ON_ERROR_STOP on\nselect 2;\n"))
+    assert str(err.value) == (
+        "migrations/001_x.sql:3:3: \\set is a psql meta-command; storedb runs plain SQL, not "
+        "psql scripts.\n      \\set ON_ERROR_STOP on\n      ^\n"
+        "Inline the SQL it would run (or make it a migration of its own).")
+    assert (err.value.line, err.value.column) == (3, 3)
+
+
+def test_a_file_of_comments_only_is_a_no_op_unless_it_is_the_template() -> None:
+    from storedb.runner._template import header
+
+    for body in ("", "\n\n", "-- only a comment\n/* and this */\n", ";\n;"):
+        assert split(f(body)) == []
+    with pytest.raises(MigrationFileError) as err:
+        split(f(header("migrations/001_x.sql")))
+    assert str(err.value) == (
+        "migrations/001_x.sql: the file is still the template 'storedb new' wrote: it holds no "
+        "SQL statement. Write the migration, or delete the file if it is not applied yet.")
+    assert (err.value.file, err.value.line, err.value.column) == ("migrations/001_x.sql", 1, 1)
+
+
+@pytest.mark.parametrize("body, where, line", [
+    ("select (1", "1:10", "select (1"),
+    ("create table t (id int);\ncreate table u (\n\n", "2:17", "create table u ("),
+])
+def test_syntax_error_at_the_end_of_the_file(body: str, where: str, line: str) -> None:
+    with pytest.raises(MigrationFileError) as err:
+        split(f(body))
+    message = str(err.value)
+    assert message.startswith(f"migrations/001_x.sql:{where}: syntax error: syntax error at "
+                              f"end of input\n    {line}\n")
+    assert "Nothing was applied." in message

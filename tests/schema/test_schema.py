@@ -138,8 +138,13 @@ def test_hard_delete_of_a_tenant_cascades_to_all_its_rows_only(su, owner_dsn, tw
     with psycopg.connect(owner_dsn) as owner, storedb.tenant_scope(owner, a) as conn:
         assert conn.execute("delete from tenants where id = %s", (a,)).rowcount == 1
 
-    for table in ("tenants", *DATA_TABLES, "audit_log", "order_display_id_counters"):
+    for table in ("tenants", *DATA_TABLES, "order_display_id_counters"):
         assert count(su, table, a) == 0, table
+    # issue 16: the history outlives the tenant (retention or offboarding remove it) and the
+    # deletion itself leaves a platform-level trace
+    assert count(su, "audit_log", a) >= 1
+    assert su.execute("select count(*) from tenant_deletions where tenant_id = %s",
+                      (a,)).fetchone() == (1,)
     after_b = {t: table_digest(su, t, b) for t in before_b}
     assert after_b == before_b
     assert all(after_b.values())
@@ -148,15 +153,21 @@ def test_hard_delete_of_a_tenant_cascades_to_all_its_rows_only(su, owner_dsn, tw
 def test_soft_delete_keeps_every_row(su, two_stores):
     a, _ = two_stores
     tables = ("tenants", *DATA_TABLES, "order_display_id_counters")
-    before = {t: table_digest(su, t, a) for t in tables if t != "tenants"}
+    # issue 16: tenant_domains lose their verification (released), so they are compared apart
+    before = {t: table_digest(su, t, a) for t in tables if t not in ("tenants", "tenant_domains")}
+    domains = count(su, "tenant_domains", a)
     audit_before = count(su, "audit_log", a)
 
     storedb.soft_delete_tenant(su, a, allow_bypass=True)
 
     assert {t: table_digest(su, t, a) for t in before} == before
+    assert count(su, "tenant_domains", a) == domains
     assert su.execute("select status::text, deleted_at is not null from tenants where id = %s",
                       (a,)).fetchone() == ("archived", True)
-    assert count(su, "audit_log", a) == audit_before + 1  # the tenants update, nothing deleted
+    # the tenants update, plus one per custom domain released; nothing deleted
+    assert count(su, "audit_log", a) == audit_before + 1 + su.execute(
+        "select count(*) from audit_log where store_id = %s and table_name = 'tenant_domains' "
+        "and operation = 'update' and changed_columns = '{verified_at}'", (a,)).fetchone()[0]
 
 
 # --------------------------------------------------------------------------- audit
@@ -179,7 +190,8 @@ def test_audit_log_records_insert_update_delete_with_values(su):
     ins, upd, dele = rows
     assert all(r[1] == store for r in rows)
     assert ins[2] == {"store_id": str(store), "id": str(pid)}
-    assert ins[3] is None and ins[4]["price"] == 3000 and ins[4]["title"] == "Teapot"
+    # issue 16: an insert records the key only (the values are the row; updates keep old values)
+    assert ins[3] is None and ins[4] is None
     assert upd[3]["price"] == 3000 and upd[4]["price"] == 3500
     assert "price" in upd[5] and "title" not in upd[5]
     assert upd[5] == sorted(upd[5])
@@ -202,7 +214,7 @@ def test_no_op_update_keeps_updated_at(su):
     su.commit()
     row = su.execute("select changed_columns from audit_log where table_name = 'store_configs' "
                      "and operation = 'update'").fetchone()
-    assert row == (["config", "updated_at"],)
+    assert row == (["config"],)  # issue 16: updated_at (= audit_log.at) is left out
 
 
 # --------------------------------------------------------------------------- display_id
@@ -292,7 +304,9 @@ def test_store_pages_use_their_indexes(su):
 
 
 def test_gin_indexes_lead_with_store_id_and_match_store_and_search_together(su):
-    """btree_gin: one GIN scan matches store_id and tags / title trigrams at once.
+    """btree_gin: one GIN scan matches store_id and title trigrams at once.
+
+    (products_tags_idx was dropped by 008: under RLS its GIN part is never usable.)
 
     As a role that bypasses RLS (here the superuser; in production the
     storedb_definer functions): for the app's RLS-filtered queries see
@@ -300,9 +314,8 @@ def test_gin_indexes_lead_with_store_id_and_match_store_and_search_together(su):
     """
     defs = dict(su.execute(
         "select indexrelid::regclass::text, pg_get_indexdef(indexrelid) from pg_index "
-        "where indexrelid in ('products_tags_idx'::regclass, "
-        "'products_title_trgm_idx'::regclass)").fetchall())
-    assert defs["products_tags_idx"].endswith("USING gin (store_id, tags)")
+        "where indexrelid in ('products_title_trgm_idx'::regclass)").fetchall())
+    assert su.execute("select to_regclass('products_tags_idx')").fetchone() == (None,)
     assert defs["products_title_trgm_idx"].endswith(
         "USING gin (store_id, title gin_trgm_ops)")
     su.execute("select set_config('session_replication_role', 'replica', true)")
@@ -319,8 +332,7 @@ def test_gin_indexes_lead_with_store_id_and_match_store_and_search_together(su):
     """)
     su.commit()
     # the rows sit in the GIN pending lists until (auto)vacuum merges them
-    su.execute("select gin_clean_pending_list('products_tags_idx'), "
-               "gin_clean_pending_list('products_title_trgm_idx')")
+    su.execute("select gin_clean_pending_list('products_title_trgm_idx')")
     su.execute("analyze tenants, products")
     store = uuid.UUID("00000000-0000-4000-8000-000000000008")  # products 7, 407, ... 19607
 
@@ -328,10 +340,6 @@ def test_gin_indexes_lead_with_store_id_and_match_store_and_search_together(su):
                        (store, "%teapot%"))
     assert "products_title_trgm_idx" in by_title, by_title
     assert "Index Cond: ((store_id = " in by_title and "~~*" in by_title, by_title
-    by_tag = plan_of(su, "select id from products where store_id = %s and tags @> %s",
-                     (store, ["tea"]))
-    assert "products_tags_idx" in by_tag, by_tag
-    assert "Index Cond: ((store_id = " in by_tag and "@>" in by_tag, by_tag
     assert su.execute("select count(*) from products where store_id = %s and title ilike %s",
                       (store, "%teapot%")).fetchone() == (50,)
     assert su.execute("select count(*) from products where store_id = %s and tags @> %s",

@@ -14,6 +14,8 @@ import pytest
 import storedb
 from tests.helpers import SQL_DIR, run_cli
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 BROKEN = """\
 -- A wishlist feature written without reading the tenant-table rules.
 
@@ -86,6 +88,8 @@ EXPECTED = {
     ("public.wishlist_notes", "policy"),  # the OR-ed permissive policy
     ("tenants", "policy"),
     ("count_wishlists()", "search-path"),
+    ("count_wishlists()", "definer-owner"),  # owned by the migrating login role
+    ("function public.count_wishlists()", "grants"),  # PUBLIC may execute it
 }
 
 
@@ -134,7 +138,7 @@ def test_shipped_schema_has_no_index_that_does_not_lead_with_store_id(migrated_d
         from pg_index i
         join pg_attribute a on a.attrelid = i.indrelid and a.attname = 'store_id'
         where i.indkey[0] <> a.attnum""").fetchall()
-    assert [name for name, _ in rows] == ["tenant_domains_domain_key"]
+    assert [name for name, _ in rows] == ["tenant_domains_domain_verified_key"]
     assert rows[0][1].startswith("storedb:global-unique")
 
 
@@ -251,3 +255,119 @@ def test_tenant_table_without_a_foreign_key_to_tenants_is_reported(owner_dsn, sq
     report = storedb.check_tenancy(owner_dsn)
     assert {(v.table, v.rule) for v in report.violations} == {("public.orphans", "tenant-fk")}
     assert "references tenants (id)" in report.violations[0].fix
+
+
+# ------------------------------------------------------------------ privilege rules
+
+SECURITY_BREAKS = """\
+-- each statement breaks one rule of the privilege half of check --tenancy
+alter function resolve_store_id(text) set search_path = pg_catalog, public;
+create function wishlist_count() returns bigint language sql security definer
+  set search_path = pg_catalog, pg_temp, public as $$ select 1::bigint $$;
+alter function search_products(text, integer) owner to storedb_owner;
+drop trigger products_audit on products;
+alter table orders disable trigger orders_audit;
+grant update (verified_at) on tenant_domains to storedb_app;
+grant truncate on orders to storedb_app;
+grant update on tenant_domains to storedb_app;
+create function public.new_helper() returns int language sql as 'select 1';
+grant create on schema public to public;
+-- allowed: revoking is never a violation, nor a definer with an empty search_path
+revoke delete on users from storedb_app;
+create function empty_path() returns int language sql security definer
+  set search_path = '' as 'select 1';
+alter function empty_path() owner to storedb_definer;
+revoke all on function empty_path() from public;
+"""
+
+SECURITY_EXPECTED = {
+    ("resolve_store_id(text)", "search-path"),
+    ("wishlist_count()", "search-path"),
+    ("wishlist_count()", "definer-owner"),
+    ("search_products(text,integer)", "definer-owner"),
+    ("public.products", "audit"),
+    ("public.orders", "audit"),
+    ("table public.tenant_domains", "grants"),
+    ("table public.orders", "grants"),
+    ("function public.new_helper()", "grants"),
+    ("function public.wishlist_count()", "grants"),  # EXECUTE through PUBLIC
+    ("schema public", "grants"),
+    ("role app_user", "app-role"),
+    ("role i09_super_app", "app-role"),
+}
+
+
+def test_privilege_rules_report_each_planted_violation(owner_dsn, sqldir, migrated_db):
+    """Every new rule: a planted violation is named with its object and fix, exit 3."""
+    dsn = with_migration(owner_dsn, sqldir, SECURITY_BREAKS)
+    migrated_db.autocommit = True
+    migrated_db.execute("grant storedb_definer to app_user")  # roles are cluster-wide:
+    migrated_db.execute("create role i09_super_app superuser login in role storedb_app")
+    try:
+        report = storedb.check_tenancy(dsn)
+        result = run_cli("check", "--tenancy", "--json", "--dsn", dsn)
+    finally:
+        migrated_db.execute("revoke storedb_definer from app_user")
+        migrated_db.execute("drop role i09_super_app")
+    found = {(v.table, v.rule) for v in report.violations}
+    assert found == SECURITY_EXPECTED, found ^ SECURITY_EXPECTED
+    fixes = {(v.table, v.rule, v.fix.split(" (or")[0]) for v in report.violations}
+    assert ("resolve_store_id(text)", "search-path", "alter function resolve_store_id(text) "
+            "set search_path = pg_catalog, public, pg_temp;") in fixes
+    assert ("search_products(text,integer)", "definer-owner", "alter function "
+            "search_products(text,integer) owner to storedb_definer;") in fixes
+    assert ("public.orders", "audit", "alter table public.orders enable trigger "
+            "orders_audit;") in fixes
+    assert ("role app_user", "app-role", "revoke storedb_definer from app_user;") in fixes
+    assert ("role i09_super_app", "app-role",
+            "alter role i09_super_app nosuperuser nobypassrls;") in fixes
+    assert ("function public.new_helper()", "grants",
+            "revoke execute on function public.new_helper() from public;") in fixes
+    assert ("schema public", "grants", "revoke create on schema public from public;") in fixes
+    domains = sorted(v.fix for v in report.violations
+                     if v.table == "table public.tenant_domains")
+    assert domains[0].startswith("revoke update on table public.tenant_domains from "
+                                 "storedb_app; grant update (is_primary) on table "
+                                 "public.tenant_domains to storedb_app;")
+    assert len(domains) == 1  # verified_at is covered by the table-wide update
+    products = next(v for v in report.violations if v.table == "public.products")
+    assert "create trigger products_audit after insert or update or delete" in products.fix
+    assert "storedb:not-audited" in products.fix
+
+    assert result.code == 3, result.out + result.err
+    payload = json.loads(result.out)["tenancy"]
+    assert {(v["table"], v["rule"]) for v in payload["violations"]} == SECURITY_EXPECTED
+
+
+def test_column_privilege_beyond_the_list_is_named(owner_dsn, migrated_db):
+    migrated_db.execute("grant update (verified_at, verification_token) on tenant_domains "
+                        "to storedb_app")
+    migrated_db.commit()
+    report = storedb.check_tenancy(owner_dsn)
+    assert [(v.table, v.rule) for v in report.violations] == [
+        ("table public.tenant_domains", "grants")]
+    assert "UPDATE (verification_token, verified_at)" in report.violations[0].message
+    assert report.violations[0].fix.startswith(
+        "revoke update (verification_token, verified_at) on table public.tenant_domains "
+        "from storedb_app;")
+
+
+def test_readme_shows_the_grant_list():
+    from storedb.tenancy._grants import markdown_table
+
+    assert markdown_table() in (SQL_DIR / "README.md").read_text()
+
+
+def test_a_direct_grant_to_an_app_login_role_is_reported(owner_dsn, migrated_db):
+    """app_user gets its rights through storedb_app: a grant to it directly is beyond the list."""
+    migrated_db.execute("grant insert on audit_log to app_user")
+    migrated_db.execute("grant update (verified_at) on tenant_domains to app_user")
+    migrated_db.commit()
+    report = storedb.check_tenancy(owner_dsn)
+    found = sorted((v.table, v.rule, v.fix.split(" (or")[0]) for v in report.violations)
+    assert found == [
+        ("table public.audit_log", "grants",
+         "revoke insert on table public.audit_log from app_user;"),
+        ("table public.tenant_domains", "grants",
+         "revoke update (verified_at) on table public.tenant_domains from app_user;")]
+    assert all("app_user (member of storedb_app) holds" in v.message for v in report.violations)
