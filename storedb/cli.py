@@ -3,7 +3,7 @@
 Each command calls one library function and prints its result; every
 :class:`storedb.Error` is turned into a message and an exit code in one place
 (:class:`_Group`).  Exit codes: 0 ok, 1 failure or refusal, 2 usage error,
-3 ``check`` found work.
+3 ``check`` found work or ``lint`` found problems.
 """
 
 from __future__ import annotations
@@ -70,7 +70,23 @@ class _Group(click.Group):
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run with stdout and stderr redacted: no password of a DSN on the command line
+        (in an option, or misplaced as an argument) or in the environment reaches them."""
+        from ._secrets import RedactingStream, remember
+
         argv = list(sys.argv[1:] if args is None else args)
+        for value in [*argv, os.environ.get("DATABASE_URL", "")]:
+            remember(value.split("=", 1)[1] if value.startswith("--") and "=" in value
+                     else value)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
+        try:
+            return self._main(argv, prog_name, complete_var, standalone_mode, **extra)
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    def _main(self, argv: list[str], prog_name: str | None, complete_var: str | None,
+              standalone_mode: bool, **extra: Any) -> Any:
         as_json = "--json" in argv
 
         def fail(kind: str, message: str, code: int, payload: dict[str, Any] | None = None
@@ -89,6 +105,10 @@ class _Group(click.Group):
         except Error as exc:
             fail(type(exc).__name__, str(exc), exc.exit_code, exc.to_json())
         except click.ClickException as exc:
+            if isinstance(exc, click.UsageError) and "unexpected extra argument" in \
+                    exc.message and any(c in exc.message for c in ("://", "=")):
+                exc = click.UsageError(f"{exc.message}\nHint: give the database with --dsn "
+                                       "DSN (or DATABASE_URL).", exc.ctx)
             if not as_json:
                 exc.show()
                 sys.exit(exc.exit_code)
@@ -168,6 +188,23 @@ def dsn_option(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def lazy_dsn_option(func: F) -> F:
+    """One database, only when the command needs one: --dsn as given (None if absent).
+
+    The command calls :func:`_local_default` itself when it turns out to need a
+    database, so ``storedb lint --all`` never starts or contacts a server.
+    """
+
+    @click.option("--dsn", "dsn", metavar="DSN",
+                  help="Database URL or conninfo, when one is needed. Default: $DATABASE_URL, "
+                  "else libpq's PG* variables, else the local cluster (started if needed).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, dsn: str | None, **kwargs: Any) -> Any:
+        return func(*args, dsn=dsn, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def dsns_option(func: F) -> F:
     """Several databases (migrate only): --dsn as often as needed."""
 
@@ -222,7 +259,8 @@ def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 def main() -> None:
     """storedb: migrate and check a storedb PostgreSQL database.
 
-    Exit codes: 0 ok, 1 failure or refusal, 2 usage error, 3 check found work.
+    Exit codes: 0 ok, 1 failure or refusal, 2 usage error, 3 check found work
+    or lint found problems.
     """
 
 
@@ -248,13 +286,19 @@ def main() -> None:
               "migration never queues behind a long transaction and blocks the app.")
 @click.option("--lock-retries", type=click.IntRange(0, 20), default=3, show_default=True,
               help="Retry a file whose lock wait timed out, after 1, 2, 4... seconds.")
+@click.option("--lint", "lint_first", is_flag=True,
+              help="Lint the pending files first (storedb lint); refuse to run anything on an "
+              "error finding (warnings are printed).")
 def migrate(dsn: tuple[str, ...], directory: Path | None, as_json: bool, wait: float,
             dsn_file: Path | None, jobs: int, dry_run: bool,
             show_sql: bool, target: str | None, out_of_order: bool, lock_timeout: float,
-            statement_lock_timeout: float, lock_retries: int) -> None:
+            statement_lock_timeout: float, lock_retries: int, lint_first: bool) -> None:
     """Apply pending migration files, each atomically with its history row."""
     if show_sql and not dry_run:
         raise UsageError("--sql goes with --dry-run (it prints the SQL instead of running it).")
+    if lint_first:
+        _lint_before_migrate(_fleet_dsns(dsn, dsn_file) or [_local_default(None)], directory,
+                             wait)
     options: dict[str, Any] = dict(directory=directory, target=target, out_of_order=out_of_order,
                                    dry_run=dry_run, sql=show_sql, lock_timeout=lock_timeout,
                                    statement_lock_timeout=statement_lock_timeout,
@@ -272,6 +316,28 @@ def migrate(dsn: tuple[str, ...], directory: Path | None, as_json: bool, wait: f
                 f"{sum(a.duration_ms for a in result.applied)} ms" if result.applied
                 else "up to date: nothing to apply")
     _emit(as_json, result.to_json(), text)
+
+
+def _lint_before_migrate(dsns: list[str], directory: Path | None, wait: float) -> None:
+    """``migrate --lint``: the pending files of every database, linted before anything runs."""
+    from .errors import LintFailed
+    from .lint import lint as run_lint
+
+    seen: dict[str, Any] = {}
+    for db in dsns:
+        for found in run_lint(db, directory=directory, wait=wait).findings:
+            seen.setdefault(str(found), found)
+    errors = [f for f in seen.values() if f.severity == "error"]
+    for found in seen.values():
+        if found.severity != "error":
+            click.echo(f"storedb: lint {found}", err=True)
+    if errors:
+        raise LintFailed("migrate --lint: the pending files have "
+                         f"{len(errors)} lint error(s); nothing was applied:\n"
+                         + "\n".join(str(f) for f in errors)
+                         + "\nFix them, or suppress one with '-- storedb:lint-ignore RULE "
+                         "reason' on the line before its statement.",
+                         findings=[f.to_json() for f in errors])
 
 
 def _fleet_dsns(dsn: tuple[str, ...], dsn_file: Path | None) -> list[str]:
@@ -384,6 +450,44 @@ def offboard(dsn: str | None, directory: Path | None, as_json: bool, wait: float
           f"offboarded tenant {result.tenant_id}: {result.rows} rows in {result.batches} "
           f"transactions, {result.seconds:.1f} s (longest {result.longest_batch_seconds:.2f} s); "
           "recorded in tenant_deletions")
+
+
+@main.command()
+@quiet_option
+@lazy_dsn_option
+@dir_option
+@json_option
+@wait_option
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--all", "all_files", is_flag=True,
+              help="Lint every file, applied or not (needs no database).")
+@click.option("--measure", is_flag=True,
+              help="Also run each pending transactional file on the database in a transaction "
+              "that is always rolled back, and report the locks, rewrites, time and row "
+              "counts it really caused.")
+@click.option("--lock-timeout", type=SECONDS, default=1.0, show_default=True, metavar="SECONDS",
+              help="With --measure: lock_timeout of the measured statements, so the "
+              "measurement never queues in front of the application.")
+def lint(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
+         files: tuple[str, ...], all_files: bool, measure: bool, lock_timeout: float) -> None:
+    """Find dangerous statements in migration files (default: the pending ones).
+
+    FILE is named as status shows it (migrations/006_x.sql) or by its path.
+    With FILEs or --all no database is needed (unless --measure). Exit 0 when
+    clean, 3 with findings (errors or warnings), 1 when lint itself failed.
+    """
+    from .lint import lint as run_lint
+
+    if files and all_files:
+        raise UsageError("give FILEs or --all, not both.")
+    db = _local_default(dsn) if measure or not (files or all_files) else dsn
+    result = run_lint(db, files=files, all_files=all_files, directory=directory,
+                      measure=measure, lock_timeout=lock_timeout, wait=wait)
+    lines = [str(f) for f in result.findings]
+    lines += [f"note: {n}" for n in result.notes]
+    lines.append(result.summary())
+    _emit(as_json, result.to_json(), "\n".join(lines))
+    sys.exit(EXIT_OK if result.ok else EXIT_WORK)
 
 
 @main.command()

@@ -9,6 +9,7 @@ statement waited for.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,31 @@ def failing_statement(statements: Sequence[Statement], offset: int) -> int:
             break
         index = i
     return index
+
+
+_DOLLAR_QUOTED = re.compile(r"\$([A-Za-z_]\w*|)\$.*?\$\1\$", re.S)
+
+
+def older_grammar(server_version: int, statement: str, offset: int) -> str | None:
+    """Why a server rejects syntax that storedb's own parse accepted, if that is why.
+
+    storedb checks files with the newest grammar it knows (pglast's); an older
+    server rejects syntax it does not have yet.  A syntax error inside a
+    dollar-quoted body (PL/pgSQL, which storedb does not parse) is the file's own.
+    """
+    from pglast import parser
+
+    from .._connection import readable_version
+
+    grammar = parser.get_postgresql_version()[0]
+    major = server_version // 10000
+    if major >= grammar or any(m.start() < offset < m.end()
+                               for m in _DOLLAR_QUOTED.finditer(statement)):
+        return None
+    return (f"storedb checked this file with the PostgreSQL {grammar} grammar, but the server "
+            f"runs PostgreSQL {readable_version(server_version)}: the statement uses syntax that "
+            f"PostgreSQL {major} does not have yet. Write it for the oldest server you deploy "
+            "to, or upgrade that server.")
 
 
 def describe(file: MigrationFile, statements: Sequence[Statement], failed: int,
