@@ -4,10 +4,10 @@ Starts a throwaway PostgreSQL cluster of its own, runs every benchmark,
 prints the tables, writes bench/results.json and bench/chart.png, and stops
 and deletes the cluster (also on Ctrl-C / SIGTERM).
 
-    python bench/run_all.py                 # everything (about 10 minutes)
-    python bench/run_all.py noop growth     # or any of: apply noop stampede dao aio testing
-                                            #   queries growth peers writes
-    BENCH_QUICK=1 python bench/run_all.py   # fewer repeats and smaller data, to try a change
+    python bench/run_all.py                # everything (about 10 minutes)
+    python bench/run_all.py noop split     # any of: apply noop stampede dao aio testing growth
+                                           # peers split queries writes offboard lint
+    BENCH_QUICK=1 python bench/run_all.py  # fewer repeats and smaller data, to try a change
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ import bench_apply
 import bench_growth
 import bench_lint
 import bench_noop
+import bench_offboard
 import bench_peers
 import bench_queries
+import bench_split
 import bench_stampede
 import bench_tenant_dao
 import bench_testing
@@ -44,8 +46,9 @@ import common
 # would otherwise slow whatever comes next.
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
               "dao": bench_tenant_dao, "aio": bench_aio, "testing": bench_testing,
-              "growth": bench_growth, "peers": bench_peers, "queries": bench_queries,
-              "writes": bench_writes, "lint": bench_lint}
+              "growth": bench_growth, "peers": bench_peers, "split": bench_split,
+              "queries": bench_queries, "writes": bench_writes, "offboard": bench_offboard,
+              "lint": bench_lint}
 
 
 def machine() -> dict[str, str]:
