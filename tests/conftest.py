@@ -24,7 +24,7 @@ import pytest
 
 import storedb
 from storedb import _local as local
-from storedb.testing import Server
+from storedb.testing import Server as PluginServer
 from tests.helpers import PASSWORD, PASSWORD_USER, SHIPPED_SCHEMA_MIN
 
 _empty = itertools.count(1)
@@ -59,7 +59,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def storedb_server(storedb_server: Server) -> Server:
+def storedb_server(storedb_server: PluginServer) -> PluginServer:
     """The plugin's server, plus the one role that must log in with a password."""
     with storedb_server.admin() as conn:
         with contextlib.suppress(psycopg.errors.DuplicateObject):
@@ -72,21 +72,25 @@ def storedb_server(storedb_server: Server) -> Server:
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    """Where the session's server listens (its socket directory and port)."""
+class Server:
+    """Where the session's server listens (its socket directory and port), as a superuser."""
 
     host: str
     port: int
+    user: str = local.SUPERUSER
+
+    def dsn(self, dbname: str, user: str | None = None) -> str:
+        return f"host={self.host} port={self.port} user={user or self.user} dbname={dbname}"
 
 
 @pytest.fixture(scope="session")
-def pg_server(storedb_server: Server) -> Endpoint:
+def pg_server(storedb_server: PluginServer) -> Server:
     info = psycopg.conninfo.conninfo_to_dict(storedb_server.conninfo)
-    return Endpoint(host=str(info["host"]), port=int(str(info.get("port", local.PORT))))
+    return Server(host=str(info["host"]), port=int(str(info.get("port", local.PORT))))
 
 
 @pytest.fixture
-def empty_dsn(storedb_server: Server) -> Iterator[str]:
+def empty_dsn(storedb_server: PluginServer) -> Iterator[str]:
     """A DSN of a fresh, empty database (as the superuser)."""
     name = f"t_empty_{next(_empty)}"
     yield storedb_server.create_database(name)
@@ -106,7 +110,7 @@ def app_dsn(storedb_app_dsn: str) -> str:
 
 
 @pytest.fixture
-def migrated_db(storedb_server: Server, storedb_db: str
+def migrated_db(storedb_server: PluginServer, storedb_db: str
                 ) -> Iterator[psycopg.Connection[object]]:
     """A superuser connection to the same fresh migrated database."""
     dbname = psycopg.conninfo.conninfo_to_dict(storedb_db)["dbname"]
