@@ -60,12 +60,15 @@ if TYPE_CHECKING:  # the same names as _EXPORTS (tests/test_exports.py checks it
         status,
     )
     from .tenancy import (
+        OffboardResult,
+        OffboardStep,
         TenancyReport,
         Tenant,
         check_tenancy,
         create_app_role,
         create_tenant,
         get_tenant,
+        offboard_tenant,
         soft_delete_tenant,
         tenant_scope,
     )
@@ -85,8 +88,9 @@ _EXPORTS: dict[str, str] = {
         "accept", "baseline", "check", "diff", "migrate", "migrate_many", "seed",
         "status"], "runner"),
     **dict.fromkeys([
-        "TenancyReport", "Tenant", "check_tenancy", "create_app_role", "create_tenant",
-        "get_tenant", "soft_delete_tenant", "tenant_scope"], "tenancy"),
+        "OffboardResult", "OffboardStep", "TenancyReport", "Tenant", "check_tenancy",
+        "create_app_role", "create_tenant", "get_tenant", "offboard_tenant",
+        "soft_delete_tenant", "tenant_scope"], "tenancy"),
     **dict.fromkeys(["Finding", "LintResult", "lint"], "lint"),
 }
 

@@ -142,6 +142,9 @@ def readable_version(server_version: int) -> str:
     return f"{server_version // 10000}.{server_version // 100 % 100}.{server_version % 100}"
 
 
+CLOSED = "the connection passed to storedb is closed; pass an open connection or a DSN."
+
+
 @contextlib.contextmanager
 def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection for the runner, whatever ``db`` is.
@@ -177,8 +180,7 @@ def _session(db: str | psycopg.Connection[Any], wait: float
                 conn.close()
             return
         if db.closed:
-            raise ConnectError("the connection passed to storedb is closed; pass an open "
-                               "connection or a DSN.")
+            raise ConnectError(CLOSED)
         require_supported(db.info.server_version)
         if db.info.transaction_status == TransactionStatus.IDLE:
             saved_autocommit, saved_rows = db.autocommit, db.row_factory

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
 import click
 
@@ -454,6 +455,35 @@ def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
         text += f"\n{report.role}" if report.role else ""
     _emit(as_json, result.to_json(), text)
     sys.exit(EXIT_OK if result.ok else EXIT_WORK)
+
+
+@main.command()
+@database_command
+@click.argument("tenant_id")
+@click.option("--max-seconds", type=SECONDS, default=1.0, show_default=True,
+              help="Time budget of each transaction; batch sizes follow it.")
+@click.option("--batch-rows", type=click.IntRange(100, 100_000), default=1000,
+              show_default=True, help="Rows of the first batch.")
+def offboard(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
+             tenant_id: str, max_seconds: float, batch_rows: int) -> None:
+    """Delete a soft-deleted tenant in short transactions (resumable; run as the owner)."""
+    from .tenancy import OffboardStep, offboard_tenant
+
+    def report(step: OffboardStep) -> None:
+        if not as_json:
+            click.echo(f"{step.total:>10} rows  {step.rows:>7} from {step.table:<26} "
+                       f"{step.seconds * 1000:7.0f} ms", err=True)
+
+    try:
+        key = str(UUID(tenant_id))
+    except ValueError:
+        raise UsageError(f"{tenant_id!r} is not a tenant id (a UUID)") from None
+    result = offboard_tenant(dsn, key, max_seconds=max_seconds, batch_rows=batch_rows,
+                             wait=wait, progress=report)
+    _emit(as_json, result.to_json(),
+          f"offboarded tenant {result.tenant_id}: {result.rows} rows in {result.batches} "
+          f"transactions, {result.seconds:.1f} s (longest {result.longest_batch_seconds:.2f} s); "
+          "recorded in tenant_deletions")
 
 
 @main.command()

@@ -6,13 +6,17 @@ The mental model fits on one screen (``_run.py``)::
     split them          _statements  PostgreSQL's own parser, exact positions (pure)
     compare             _plan        applied / pending / changed / missing (pure)
     serialise runners   _lock        one advisory lock, waiters LISTEN for its release
-    apply each file     _apply       in one transaction with its history row
+    apply each file     _apply       its own text, in one transaction with its history row
+                        _session     each file starts from the session the run found
+                        _failure     FILE:LINE:COL, the server's fields, advice by SQLSTATE
+                        _wire        the psycopg internals that send a file as one message
     show progress       _progress    file/statement lines, a watcher for long statements
-    remember            _history     schema_migrations and its event log
+    remember            _history     storedb.schema_migrations and its event log
 
-Around it: ``_drift`` (diff / accept an edited file), ``_baseline`` (adopt an
-existing database), ``_seed`` (development data), ``_fleet`` (many databases),
-``_template`` (what ``storedb new`` writes) and ``_results`` (return values).
+Around it: ``_progress`` (progress lines for large files), ``_drift`` (diff /
+accept an edited file), ``_baseline`` (adopt an existing database), ``_seed``
+(development data), ``_fleet`` (many databases), ``_template`` (what
+``storedb new`` writes) and ``_results`` (return values).
 Modules starting with ``_`` are internal; what is public is re-exported here.
 """
 

@@ -294,10 +294,7 @@ def resolve_directory(directory: Directory = None) -> Path:
     local = Path("infra/db")
     if local.is_dir():
         return local
-    package = Path(__file__).resolve().parent.parent  # storedb/
-    packaged = package / "sql"  # what the wheel ships
-    if not packaged.is_dir():
-        packaged = package.parent / "infra" / "db"  # editable checkout
+    packaged = shipped_directory()
     logging.getLogger("storedb").info(
         "no ./infra/db here and no --dir or STOREDB_DIR: using the SQL shipped with storedb "
         "(%s)", packaged)
@@ -321,3 +318,10 @@ def file_name(given: str, root: Path) -> str:
     except (OSError, ValueError):
         return given
     return inside.as_posix()
+
+
+def shipped_directory() -> Path:
+    """The SQL that came with storedb: storedb/sql in a wheel, infra/db in a checkout."""
+    package = Path(__file__).resolve().parent.parent  # storedb/
+    packaged = package / "sql"  # what the wheel ships
+    return packaged if packaged.is_dir() else package.parent / "infra" / "db"
