@@ -6,7 +6,7 @@ and deletes the cluster (also on Ctrl-C / SIGTERM).
 
     python bench/run_all.py                # everything (about 10 minutes)
     python bench/run_all.py noop split     # any of: apply noop stampede dao growth
-                                           # peers split queries
+                                           # peers split queries writes lint
     BENCH_QUICK=1 python bench/run_all.py  # fewer repeats and smaller data, to try a change
 """
 
