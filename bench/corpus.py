@@ -196,3 +196,52 @@ def as_dbmate(src: Path, dst: Path) -> list[Path]:
         target.write_text("-- migrate:up\n" + path.read_text() + "\n-- migrate:down\n")
         out.append(target)
     return out
+
+
+def dump(path: Path, statements: int = 15_000, lines: int = 60_000) -> Path:
+    """One schema-dump-shaped file: ``statements`` statements over exactly ``lines`` lines.
+
+    Tables, comments (some with non-ASCII text and ``;``), indexes, PL/pgSQL
+    functions with dollar quotes, sequences' setval and small inserts, as
+    pg_dump writes them (without COPY data, which storedb refuses).
+    """
+    rng = random.Random(10)
+    out: list[str] = ["-- generated pg_dump-shaped schema (benchmark corpus)",
+                      "select pg_catalog.set_config('search_path', 'public', false);"]
+    made = 1
+    k = 0
+    while made < statements:
+        k += 1
+        t = f"{rng.choice(_WORDS)}_{k:05d}"
+        block = [
+            f"create table public.{t} (", "    id bigint not null,",
+            "    label text default 'café; naïve'::text not null,",
+            "    created_at timestamp with time zone default now() not null", ");",
+            f"comment on table public.{t} is 'Rows of {t}: ünïcode; and a semicolon';",
+            f"alter table only public.{t} add constraint {t}_pkey primary key (id);",
+            f"create index {t}_created_idx on public.{t} using btree (created_at);",
+            f"create function public.{t}_touch() returns trigger", "    language plpgsql",
+            "    as $$", "begin", "  new.created_at := now(); -- keep it; fresh", "  return new;",
+            "end;", "$$;",
+            f"insert into public.{t} (id, label) values (1, 'a''b'), (2, E'c\\\\d');",
+        ]
+        room = statements - made
+        block_statements = 6
+        if room < block_statements:
+            block = [f"select {i};" for i in range(room)]
+            block_statements = room
+        out += block
+        made += block_statements
+    padding = lines - len(out)
+    if padding < 0:
+        raise ValueError(f"{statements} statements need more than {lines} lines")
+    step = max(1, len(out) // max(1, padding))
+    padded: list[str] = []
+    for i, line in enumerate(out):
+        padded.append(line)
+        if padding and i % step == 0 and line.endswith(";"):
+            padded.append("-- ")
+            padding -= 1
+    padded += ["--"] * padding
+    path.write_text("\n".join(padded) + "\n")
+    return path

@@ -1,12 +1,14 @@
 """storedb: the database layer of a multi-tenant e-commerce platform.
 
-Two products share this package:
+Three products share this package:
 
 * :mod:`storedb.runner`, the migration runner: applications call
   :func:`migrate` at start-up (one query when up to date) and operators run
   the same functions as ``python -m storedb``;
 * :mod:`storedb.tenancy`, the tenant layer: the DAO, ``tenant_scope`` and the
-  isolation check.
+  isolation check;
+* :mod:`storedb.lint`, the migration linter: static, tenancy and measured
+  rules that catch a dangerous file before it runs.
 
 Everything public is listed once, in ``_EXPORTS`` below: ``__all__`` and the
 lazy loading (PEP 562) both follow from it, so ``import storedb`` loads
@@ -25,6 +27,7 @@ from .errors import (
     HistoryError,
     InvalidSubdomain,
     IsolationError,
+    LintFailed,
     LocalClusterError,
     LockTimeout,
     MigrationFailed,
@@ -39,11 +42,13 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # the same names as _EXPORTS (tests/test_exports.py checks it)
+    from .lint import Finding, LintResult, lint
     from .runner import (
         AppliedFile,
         CheckResult,
         FleetResult,
         MigrateResult,
+        Progress,
         StatusResult,
         accept,
         baseline,
@@ -55,11 +60,15 @@ if TYPE_CHECKING:  # the same names as _EXPORTS (tests/test_exports.py checks it
         status,
     )
     from .tenancy import (
+        OffboardResult,
+        OffboardStep,
         TenancyReport,
         Tenant,
         check_tenancy,
+        create_app_role,
         create_tenant,
         get_tenant,
+        offboard_tenant,
         soft_delete_tenant,
         tenant_scope,
     )
@@ -70,16 +79,19 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys([
         "ConnectError", "DriftError", "Error", "HistoryError", "InvalidSubdomain",
-        "IsolationError", "LocalClusterError", "LockTimeout", "MigrationFailed",
+        "IsolationError", "LintFailed", "LocalClusterError", "LockTimeout", "MigrationFailed",
         "MigrationFileError", "RowSecurityViolation", "SeedRefused", "SubdomainTaken",
         "TenantAlreadyDeleted", "TenantError", "TenantNotFound", "UsageError"], "errors"),
     **dict.fromkeys([
-        "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "StatusResult",
+        "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "Progress",
+        "StatusResult",
         "accept", "baseline", "check", "diff", "migrate", "migrate_many", "seed",
         "status"], "runner"),
     **dict.fromkeys([
-        "TenancyReport", "Tenant", "check_tenancy", "create_tenant", "get_tenant",
+        "OffboardResult", "OffboardStep", "TenancyReport", "Tenant", "check_tenancy",
+        "create_app_role", "create_tenant", "get_tenant", "offboard_tenant",
         "soft_delete_tenant", "tenant_scope"], "tenancy"),
+    **dict.fromkeys(["Finding", "LintResult", "lint"], "lint"),
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,8 +1,10 @@
 """Reaching the database: which DSN, waiting for the server, and hiding passwords.
 
-The library accepts a conninfo string/URL or an open psycopg connection in
-whatever state the application left it; :func:`session` hands the runner an
-autocommit connection either way and puts things back afterwards.
+The library accepts a conninfo string/URL, an open psycopg connection in
+whatever state the application left it, or a psycopg_pool ConnectionPool;
+:func:`session` hands the runner an autocommit connection in every case and
+puts things back afterwards.  URLs written for SQLAlchemy
+(``postgresql+psycopg://``) or Heroku (``postgres://``) are accepted too.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Union
 
+from ._secrets import RedactingFilter, redact, remember, url_problem
 from .errors import ConnectError
 
 if TYPE_CHECKING:
     import psycopg
+    import psycopg_pool
 
-Database = Union[str, "psycopg.Connection[Any]"]
+Database = Union[str, "psycopg.Connection[Any]", "psycopg_pool.ConnectionPool[Any]"]
 
 log = logging.getLogger("storedb")
 
@@ -33,14 +37,19 @@ caller_pid: contextvars.ContextVar[int | None] = contextvars.ContextVar("caller_
 #: libpq variables that name a server: when one is set, libpq's defaults are meant.
 LIBPQ_TARGET_VARS = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGHOSTADDR", "PGPORT")
 
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+#: The PostgreSQL major versions storedb supports and tests (``make test-matrix``).
+SUPPORTED_MAJORS = (14, 18)
+
+#: ``postgresql+psycopg://`` (SQLAlchemy's dialect+driver form) and ``postgres://``.
+_URL_SCHEME = re.compile(r"^\s*postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
 
 
-def redact(text: str) -> str:
-    """Hide any password inside a DSN or a message that quotes one."""
-    text = _URL_PASSWORD.sub(r"\1***\3", text)
-    return _KV_PASSWORD.sub(r"\1***", text)
+def normalise_dsn(dsn: str) -> str:
+    """The DSN as libpq wants it: a SQLAlchemy or Heroku style scheme becomes postgresql://."""
+    return _URL_SCHEME.sub("postgresql://", dsn, count=1)
+
+
+log.addFilter(RedactingFilter())  # no password reaches a log line, whoever logs it
 
 
 def env_dsn() -> str | None:
@@ -63,14 +72,17 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
     """
     import psycopg
 
+    remember(dsn)
+    problem = url_problem(dsn)
+    if problem:
+        raise ConnectError(f"cannot connect to {redact(dsn)}: {problem}.")
     deadline = time.monotonic() + wait
     delay = 0.1
     while True:
         try:
             conn: psycopg.Connection[Any] = psycopg.connect(
-                dsn, autocommit=True, application_name=application_name,
+                normalise_dsn(dsn), autocommit=True, application_name=application_name,
                 connect_timeout=max(2, min(10, int(wait) or 10)))
-            return conn
         except (psycopg.Error, ValueError) as exc:
             retry = isinstance(exc, psycopg.OperationalError)
             message = redact(_one_line(str(exc))) if retry else \
@@ -94,6 +106,43 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
             log.info("server not ready (%s); retrying", message)
             time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
             delay = min(delay * 2, 1.0)
+            continue
+        try:
+            require_supported(conn.info.server_version)
+        except ConnectError:
+            conn.close()
+            raise
+        return conn
+
+
+def require_supported(server_version: int) -> None:
+    """Refuse a server older than PostgreSQL 14 before touching it.
+
+    The runner relies on 14's ``client_connection_check_interval`` (a killed
+    runner's lock ends with it) and is tested on 14-18 only; on an older
+    server, failures would surface later and in stranger ways.  Newer releases
+    are let through with a warning: PostgreSQL rarely breaks what storedb uses.
+    """
+    low, high = SUPPORTED_MAJORS
+    major = server_version // 10000
+    if major < low:
+        raise ConnectError(
+            f"the server runs PostgreSQL {readable_version(server_version)}; storedb supports "
+            f"PostgreSQL {low} to {high}. Upgrade the server (pg_upgrade) or use a "
+            f"PostgreSQL {low}+ server.")
+    if major > high:
+        log.warning("the server runs PostgreSQL %s; storedb is tested on %d to %d",
+                    readable_version(server_version), low, high)
+
+
+def readable_version(server_version: int) -> str:
+    """libpq's integer version as people write it: 140022 -> 14.22, 90624 -> 9.6.24."""
+    if server_version >= 100000:
+        return f"{server_version // 10000}.{server_version % 10000}"
+    return f"{server_version // 10000}.{server_version // 100 % 100}.{server_version % 100}"
+
+
+CLOSED = "the connection passed to storedb is closed; pass an open connection or a DSN."
 
 
 @contextlib.contextmanager
@@ -106,8 +155,18 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[A
     connection inside a transaction is left untouched: we open a sibling
     connection with the same parameters, because the runner must commit its
     own work without ever committing the application's.  PostgreSQL errors
-    that escape the runner become :class:`storedb.Error` with a hint.
+    that escape the runner become :class:`storedb.Error` with a hint.  A pool
+    lends one of its connections for the block.
     """
+    if not isinstance(db, str) and not hasattr(db, "pgconn"):  # a pool: borrow a connection
+        with db.connection() as pooled, session(pooled, wait=wait) as conn:
+            yield conn
+        return
+    yield from _session(db, wait)  # type: ignore[arg-type]  # a pool was handled above
+
+
+def _session(db: str | psycopg.Connection[Any], wait: float
+             ) -> Iterator[psycopg.Connection[Any]]:
     import psycopg
     from psycopg.pq import TransactionStatus
     from psycopg.rows import tuple_row
@@ -121,8 +180,8 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[A
                 conn.close()
             return
         if db.closed:
-            raise ConnectError("the connection passed to storedb is closed; pass an open "
-                               "connection or a DSN.")
+            raise ConnectError(CLOSED)
+        require_supported(db.info.server_version)
         if db.info.transaction_status == TransactionStatus.IDLE:
             saved_autocommit, saved_rows = db.autocommit, db.row_factory
             db.autocommit, db.row_factory = True, tuple_row
@@ -189,7 +248,9 @@ def conninfo_of(conn: psycopg.Connection[Any]) -> str:
 
     params = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info
               if o.val is not None and o.keyword.decode() not in ("replication",)}
-    return make_conninfo(**params)
+    conninfo = make_conninfo(**params)
+    remember(conninfo)  # a password from a passfile or service file is hidden too
+    return conninfo
 
 
 def resolve(db: Database | None) -> Database:

@@ -17,6 +17,7 @@ import os
 import pwd
 import re
 import shutil
+import stat
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from .errors import LocalClusterError
 PORT = 5432
 DBNAME = "storedb"
 SUPERUSER = "postgres"
+APP_USER = "app"  # the application's login role (member of storedb_app; RLS applies to it)
 _SOCKET_MAX = 100  # Unix socket paths are limited to 107 bytes, .s.PGSQL.5432 included
 
 
@@ -54,15 +56,51 @@ class LocalCluster:
     def dsn(self) -> str:
         return self.dsn_for(DBNAME)
 
-    def dsn_for(self, dbname: str) -> str:
-        return f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname}"
+    def dsn_for(self, dbname: str, user: str = SUPERUSER) -> str:
+        return f"host={self.socket_dir} port={PORT} user={user} dbname={dbname}"
 
-    def url(self, dbname: str = DBNAME) -> str:
-        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={PORT}"
+    def url(self, dbname: str = DBNAME, user: str = SUPERUSER) -> str:
+        return f"postgresql://{user}@/{dbname}?host={self.socket_dir}&port={PORT}"
+
+
+#: Names a bindir to use instead of searching (the test matrix sets it per version).
+BINDIR_VAR = "STOREDB_PG_BINDIR"
+_SERVER_EXES = ("pg_ctl", "initdb", "postgres")
+
+
+def wheel_cache() -> Path:
+    """Where ``tools/pgversions.py`` keeps PostgreSQL builds fetched from PyPI.
+
+    Outside any repository.  As root the builds go to /var/cache: the cluster
+    runs as the ``postgres`` user, who cannot enter root's private home.
+    """
+    if os.environ.get("STOREDB_PG_CACHE"):
+        return Path(os.environ["STOREDB_PG_CACHE"])
+    if os.geteuid() == 0:
+        return Path("/var/cache/storedb/pg")
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "storedb" / "pg"
+
+
+def _version_key(path: str) -> list[int]:
+    return [int(x) for x in re.findall(r"\d+", path)]
 
 
 def find_bindir() -> Path:
-    """PostgreSQL's server binaries: pg_ctl on PATH, pg_config --bindir, or the newest install."""
+    """PostgreSQL's server binaries.
+
+    $STOREDB_PG_BINDIR when set, else pg_ctl on PATH, pg_config --bindir, the
+    newest /usr/lib/postgresql/*/bin, and last the newest build fetched by
+    ``tools/pgversions.py`` (for machines without a system PostgreSQL).
+    """
+    chosen = os.environ.get(BINDIR_VAR)
+    if chosen:
+        bindir = Path(chosen)
+        missing = [exe for exe in _SERVER_EXES if not (bindir / exe).exists()]
+        if missing:
+            raise LocalClusterError(f"{BINDIR_VAR}={chosen} has no {', '.join(missing)}; point "
+                                    "it at a PostgreSQL bin directory or unset it.")
+        return bindir
     candidates: list[Path] = []
     on_path = shutil.which("pg_ctl")
     if on_path:
@@ -73,18 +111,20 @@ def find_bindir() -> Path:
             out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
                                  check=True).stdout.strip()
             candidates.append(Path(out))
-    installed = glob.glob("/usr/lib/postgresql/*/bin")
-    installed.sort(key=lambda p: [int(x) for x in re.findall(r"\d+", p)], reverse=True)
-    candidates += [Path(p) for p in installed]
+    installed = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
+    fetched = sorted(glob.glob(str(wheel_cache() / "*" / "postgresql-*" / "bin")),
+                     key=lambda p: _version_key(Path(p).parent.name), reverse=True)
+    candidates += [Path(p) for p in installed + fetched]
     for bindir in candidates:
-        if all((bindir / exe).exists() for exe in ("pg_ctl", "initdb", "postgres")):
+        if all((bindir / exe).exists() for exe in _SERVER_EXES):
             return bindir
     tried = ", ".join(str(c) for c in candidates) or "nothing found"
     raise LocalClusterError(
-        "no PostgreSQL server binaries (pg_ctl, initdb, postgres) found; tried: pg_ctl on PATH, "
-        f"pg_config --bindir, /usr/lib/postgresql/*/bin ({tried}). Install them "
-        "(Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql) or point "
-        "storedb at a server with --dsn / DATABASE_URL.")
+        "no PostgreSQL server binaries (pg_ctl, initdb, postgres) found; tried: "
+        f"${BINDIR_VAR}, pg_ctl on PATH, pg_config --bindir, /usr/lib/postgresql/*/bin, "
+        f"{wheel_cache()} ({tried}). Install them (Debian/Ubuntu: apt-get install postgresql; "
+        "macOS: brew install postgresql; from a checkout: python -m tools.pgversions fetch 17) "
+        "or point storedb at a server with --dsn / DATABASE_URL.")
 
 
 def _as_server_user() -> list[str]:
@@ -139,7 +179,8 @@ def locate(root: Path | None = None) -> LocalCluster:
 def _exclusive(root: Path) -> Iterator[None]:
     """Serialise processes that start the same cluster at the same moment."""
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as handle:
+    fd = os.open(root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as handle:  # never through a planted symlink
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
@@ -166,12 +207,14 @@ def is_running(cluster: LocalCluster) -> bool:
 
 
 def ensure_running(root: Path | None = None, *, dbname: str = DBNAME,
-                   on_create: Callable[[str], None] | None = None) -> LocalCluster:
+                   on_create: Callable[[str], None] | None = None,
+                   settings: dict[str, str] | None = None) -> LocalCluster:
     """Create (first time) and start the local cluster, and its database; return it.
 
     ``on_create`` gets the new database's DSN once, right after it is created:
     the caller marks it (the CLI records it as a development database), so this
-    module knows nothing about migration history.
+    module knows nothing about migration history.  ``settings`` are server
+    settings for a cluster started now (a throwaway test cluster turns fsync off).
     """
     cluster = locate(root)
     if _already_up(cluster, dbname):
@@ -180,7 +223,7 @@ def ensure_running(root: Path | None = None, *, dbname: str = DBNAME,
         if cluster.home != cluster.root:
             (cluster.root / "location").write_text(f"{cluster.home}\n")
         if not is_running(cluster):
-            _init_and_start(cluster)
+            _init_and_start(cluster, settings or {})
         if _ensure_database(cluster, dbname) and on_create is not None:
             on_create(cluster.dsn_for(dbname))
         (cluster.home / f".database-{dbname}").touch()
@@ -202,21 +245,69 @@ def _already_up(cluster: LocalCluster, dbname: str) -> bool:
         cluster.home / f".database-{dbname}").exists()
 
 
-def _init_and_start(cluster: LocalCluster) -> None:
+def _safe_dir(path: Path, uid: int, gid: int) -> None:
+    """Make ``path`` a directory owned by ``uid`` without trusting what is already there.
+
+    The cluster's home may be a predictable ``/tmp/storedb-<hash>``: another
+    user could have planted a symlink (which a plain mkdir -p, chown and chmod
+    would follow, handing its target to postgres) or a directory of their own.
+    A new directory is created exclusively; an existing one must be a real
+    directory (never followed), owned by ``uid`` or by us (only then is it
+    handed over, through a descriptor opened with O_NOFOLLOW), and writable by
+    its owner only.
+    """
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            raise LocalClusterError(
+                f"{path} is a symbolic link (to {os.readlink(path)}): the local cluster's "
+                "directory must not be a link, storedb will not follow it. Someone may have "
+                f"planted it: check, remove it (rm {path}) and run again.") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise LocalClusterError(f"{path} exists and is not a directory: remove it and "
+                                    "run again.") from None
+        if st.st_uid not in (uid, os.geteuid()):
+            owner = _user_name(st.st_uid)
+            raise LocalClusterError(
+                f"{path} belongs to {owner}, not to {_user_name(uid)}: the local cluster will "
+                "not use (nor take over) a directory another user made. Check who created "
+                f"it, remove it and run again.") from None
+        if st.st_mode & 0o022 and st.st_uid != os.geteuid():  # ours: fixed below
+            raise LocalClusterError(
+                f"{path} is writable by others (mode {stat.S_IMODE(st.st_mode):o}): another "
+                f"user could replace what is in it. Remove it (or chmod go-w {path}) and run "
+                "again.") from None
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        if os.fstat(fd).st_uid != uid:
+            os.fchown(fd, uid, gid)
+        os.fchmod(fd, 0o755)
+    finally:
+        os.close(fd)
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return f"user {pwd.getpwuid(uid).pw_name}"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _init_and_start(cluster: LocalCluster, settings: dict[str, str]) -> None:
     bindir = find_bindir()
     sudo = _as_server_user()
+    info = pwd.getpwnam("postgres") if sudo else pwd.getpwuid(os.geteuid())
+    cluster.home.parent.mkdir(parents=True, exist_ok=True)
     for folder in (cluster.home, cluster.socket_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    if sudo:
-        info = pwd.getpwnam("postgres")
-        for folder in (cluster.home, cluster.socket_dir):
-            os.chown(folder, info.pw_uid, info.pw_gid)
-        os.chmod(cluster.home, 0o755)
+        _safe_dir(folder, info.pw_uid, info.pw_gid)
     if not (cluster.data / "PG_VERSION").exists():
         _run([*sudo, str(bindir / "initdb"), "-D", str(cluster.data), "-U", SUPERUSER,
               "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], "initialise the cluster")
     options = (f"-k {cluster.socket_dir} -p {PORT} -c listen_addresses='' "
                "-c fsync=on -c max_connections=200")
+    options += "".join(f" -c {name}={value}" for name, value in settings.items())  # last wins
     _run([*sudo, str(bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(cluster.data),
           "-l", str(cluster.log_file), "-o", options], "start the local cluster", cluster.log_file)
 

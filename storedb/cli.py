@@ -3,7 +3,7 @@
 Each command calls one library function and prints its result; every
 :class:`storedb.Error` is turned into a message and an exit code in one place
 (:class:`_Group`).  Exit codes: 0 ok, 1 failure or refusal, 2 usage error,
-3 ``check`` found work.
+3 ``check`` found work or ``lint`` found problems.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
 import click
 
@@ -69,7 +70,28 @@ class _Group(click.Group):
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run with stdout and stderr redacted: no password of a DSN on the command line
+        (in an option, or misplaced as an argument) or in the environment reaches them."""
+        from ._secrets import RedactingStream, remember
+
         argv = list(sys.argv[1:] if args is None else args)
+        for value in [*argv, os.environ.get("DATABASE_URL", "")]:
+            remember(value.split("=", 1)[1] if value.startswith("--") and "=" in value
+                     else value)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
+        try:
+            return self._main(argv, prog_name, complete_var, standalone_mode, **extra)
+        except Exception:  # only with STOREDB_DEBUG=1: the traceback, redacted as well
+            import traceback
+
+            traceback.print_exc()
+            sys.exit(1)
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    def _main(self, argv: list[str], prog_name: str | None, complete_var: str | None,
+              standalone_mode: bool, **extra: Any) -> Any:
         as_json = "--json" in argv
 
         def fail(kind: str, message: str, code: int, payload: dict[str, Any] | None = None
@@ -88,6 +110,10 @@ class _Group(click.Group):
         except Error as exc:
             fail(type(exc).__name__, str(exc), exc.exit_code, exc.to_json())
         except click.ClickException as exc:
+            if isinstance(exc, click.UsageError) and "unexpected extra argument" in \
+                    exc.message and any(c in exc.message for c in ("://", "=")):
+                exc = click.UsageError(f"{exc.message}\nHint: give the database with --dsn "
+                                       "DSN (or DATABASE_URL).", exc.ctx)
             if not as_json:
                 exc.show()
                 sys.exit(exc.exit_code)
@@ -109,13 +135,13 @@ class _Group(click.Group):
         sys.exit(code or 0)
 
 
-def _setup_logging(quiet: bool) -> None:
+def _setup_logging(quiet: bool, verbose: bool = False) -> None:
     log = logging.getLogger("storedb")
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("storedb: %(message)s"))
         log.addHandler(handler)
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    log.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
 # Shared options, one decorator each (as sqlite-utils does): a command lists the
@@ -138,20 +164,48 @@ def _local_default(dsn: str | None) -> str:
 
 
 def _start_local() -> LocalCluster:
-    """The local development cluster, started (and its database marked) when needed."""
+    """The local development cluster, started (and its database prepared) when needed."""
     from ._local import ensure_running, is_running, locate
-    from .runner._seed import mark_development
 
     log = logging.getLogger("storedb")
     cluster = locate()
     if not is_running(cluster):
         log.info("starting the local PostgreSQL under %s (stop it with 'storedb local stop')",
                  cluster.root)
-    cluster = ensure_running(on_create=mark_development)
+    cluster = ensure_running(on_create=_prepare_local)
     where = str(cluster.root) if cluster.home == cluster.root else \
         f"{cluster.root} (data in {cluster.home}, which the postgres user can reach)"
     log.info("using the local PostgreSQL under %s: %s", where, cluster.dsn)
     return cluster
+
+
+def _prepare_local(dsn: str) -> None:
+    """A new local database: marked for development (seed allows it), with an app role."""
+    from .runner._seed import mark_development
+
+    mark_development(dsn)
+    _local_app_role(dsn)
+
+
+def _local_app_role(dsn: str) -> None:
+    """The local cluster's application role (``app``, subject to RLS), made if missing.
+
+    The development superuser bypasses row level security, so an application
+    tried against it would see every store: the local cluster offers a role
+    that behaves like production's.  storedb_app is created here as a DBA would
+    before the first migration (003 then finds it and grants it the tables).
+    """
+    from ._connection import session
+    from ._local import APP_USER
+    from .tenancy import create_app_role
+
+    with session(dsn) as conn:
+        conn.execute(
+            "do $$ begin if not exists (select from pg_roles where rolname = 'storedb_app') "
+            "then create role storedb_app nologin nobypassrls; comment on role storedb_app is "
+            "'storedb: group role of application login roles. Subject to RLS; call "
+            "set_current_store_id() in every transaction.'; end if; end $$")
+    create_app_role(dsn, APP_USER)
 
 
 def dsn_option(func: F) -> F:
@@ -163,6 +217,23 @@ def dsn_option(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, dsn: str | None, **kwargs: Any) -> Any:
         return func(*args, dsn=_local_default(dsn), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def lazy_dsn_option(func: F) -> F:
+    """One database, only when the command needs one: --dsn as given (None if absent).
+
+    The command calls :func:`_local_default` itself when it turns out to need a
+    database, so ``storedb lint --all`` never starts or contacts a server.
+    """
+
+    @click.option("--dsn", "dsn", metavar="DSN",
+                  help="Database URL or conninfo, when one is needed. Default: $DATABASE_URL, "
+                  "else libpq's PG* variables, else the local cluster (started if needed).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, dsn: str | None, **kwargs: Any) -> Any:
+        return func(*args, dsn=dsn, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -191,12 +262,16 @@ wait_option = click.option("--wait", type=SECONDS, default=0.0, metavar="SECONDS
 
 
 def quiet_option(func: F) -> F:
-    """-q: only warnings and errors on stderr."""
+    """-q: only warnings and errors on stderr; -v: a line per statement too."""
 
     @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+    @click.option("-v", "--verbose", is_flag=True,
+                  help="More detail on stderr (a line per statement applied).")
     @functools.wraps(func)
-    def wrapper(*args: Any, quiet: bool, **kwargs: Any) -> Any:
-        _setup_logging(quiet)
+    def wrapper(*args: Any, quiet: bool, verbose: bool, **kwargs: Any) -> Any:
+        if quiet and verbose:
+            raise UsageError("-q and -v contradict each other: give one of them.")
+        _setup_logging(quiet, verbose)
         return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -221,7 +296,9 @@ def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 def main() -> None:
     """storedb: migrate and check a storedb PostgreSQL database.
 
-    Exit codes: 0 ok, 1 failure or refusal, 2 usage error, 3 check found work.
+    Exit codes: 0 ok, 1 failure or refusal, 2 usage error, 3 check found work
+    or lint found problems, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM);
+    an interrupted file is rolled back.
     """
 
 
@@ -247,13 +324,19 @@ def main() -> None:
               "migration never queues behind a long transaction and blocks the app.")
 @click.option("--lock-retries", type=click.IntRange(0, 20), default=3, show_default=True,
               help="Retry a file whose lock wait timed out, after 1, 2, 4... seconds.")
+@click.option("--lint", "lint_first", is_flag=True,
+              help="Lint the pending files first (storedb lint); refuse to run anything on an "
+              "error finding (warnings are printed).")
 def migrate(dsn: tuple[str, ...], directory: Path | None, as_json: bool, wait: float,
             dsn_file: Path | None, jobs: int, dry_run: bool,
             show_sql: bool, target: str | None, out_of_order: bool, lock_timeout: float,
-            statement_lock_timeout: float, lock_retries: int) -> None:
+            statement_lock_timeout: float, lock_retries: int, lint_first: bool) -> None:
     """Apply pending migration files, each atomically with its history row."""
     if show_sql and not dry_run:
         raise UsageError("--sql goes with --dry-run (it prints the SQL instead of running it).")
+    if lint_first:
+        _lint_before_migrate(_fleet_dsns(dsn, dsn_file) or [_local_default(None)], directory,
+                             wait)
     options: dict[str, Any] = dict(directory=directory, target=target, out_of_order=out_of_order,
                                    dry_run=dry_run, sql=show_sql, lock_timeout=lock_timeout,
                                    statement_lock_timeout=statement_lock_timeout,
@@ -271,6 +354,28 @@ def migrate(dsn: tuple[str, ...], directory: Path | None, as_json: bool, wait: f
                 f"{sum(a.duration_ms for a in result.applied)} ms" if result.applied
                 else "up to date: nothing to apply")
     _emit(as_json, result.to_json(), text)
+
+
+def _lint_before_migrate(dsns: list[str], directory: Path | None, wait: float) -> None:
+    """``migrate --lint``: the pending files of every database, linted before anything runs."""
+    from .errors import LintFailed
+    from .lint import lint as run_lint
+
+    seen: dict[str, Any] = {}
+    for db in dsns:
+        for found in run_lint(db, directory=directory, wait=wait).findings:
+            seen.setdefault(str(found), found)
+    errors = [f for f in seen.values() if f.severity == "error"]
+    for found in seen.values():
+        if found.severity != "error":
+            click.echo(f"storedb: lint {found}", err=True)
+    if errors:
+        raise LintFailed("migrate --lint: the pending files have "
+                         f"{len(errors)} lint error(s); nothing was applied:\n"
+                         + "\n".join(str(f) for f in errors)
+                         + "\nFix them, or suppress one with '-- storedb:lint-ignore RULE "
+                         "reason' on the line before its statement.",
+                         findings=[f.to_json() for f in errors])
 
 
 def _fleet_dsns(dsn: tuple[str, ...], dsn_file: Path | None) -> list[str]:
@@ -346,13 +451,81 @@ def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
     """Change nothing; exit 0 when all is applied, 3 when there is work (or violations)."""
     result = runner.check(dsn, directory=directory, wait=wait, tenancy=tenancy)
     text = "\n".join(f"{e.state:<8} {e.file}" for e in result.problems)
-    text = text or "ok: every file is applied and unchanged"
+    text = text or result.files_skipped or "ok: every file is applied and unchanged"
     report = result.tenancy
     if report is not None:
         text += "\n" + ("\n".join(f"{v.table}: {v.message}\n    fix: {v.fix}"
                                   for v in report.violations)
                         or f"tenancy ok: {report.tables} tenant tables checked")
+        text += f"\n{report.role}" if report.role else ""
     _emit(as_json, result.to_json(), text)
+    sys.exit(EXIT_OK if result.ok else EXIT_WORK)
+
+
+@main.command()
+@database_command
+@click.argument("tenant_id")
+@click.option("--max-seconds", type=SECONDS, default=1.0, show_default=True,
+              help="Time budget of each transaction; batch sizes follow it.")
+@click.option("--batch-rows", type=click.IntRange(100, 100_000), default=1000,
+              show_default=True, help="Rows of the first batch.")
+def offboard(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
+             tenant_id: str, max_seconds: float, batch_rows: int) -> None:
+    """Delete a soft-deleted tenant in short transactions (resumable; run as the owner)."""
+    from .tenancy import OffboardStep, offboard_tenant
+
+    def report(step: OffboardStep) -> None:
+        if not as_json:
+            click.echo(f"{step.total:>10} rows  {step.rows:>7} from {step.table:<26} "
+                       f"{step.seconds * 1000:7.0f} ms", err=True)
+
+    try:
+        key = str(UUID(tenant_id))
+    except ValueError:
+        raise UsageError(f"{tenant_id!r} is not a tenant id (a UUID)") from None
+    result = offboard_tenant(dsn, key, max_seconds=max_seconds, batch_rows=batch_rows,
+                             wait=wait, progress=report)
+    _emit(as_json, result.to_json(),
+          f"offboarded tenant {result.tenant_id}: {result.rows} rows in {result.batches} "
+          f"transactions, {result.seconds:.1f} s (longest {result.longest_batch_seconds:.2f} s); "
+          "recorded in tenant_deletions")
+
+
+@main.command()
+@quiet_option
+@lazy_dsn_option
+@dir_option
+@json_option
+@wait_option
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--all", "all_files", is_flag=True,
+              help="Lint every file, applied or not (needs no database).")
+@click.option("--measure", is_flag=True,
+              help="Also run each pending transactional file on the database in a transaction "
+              "that is always rolled back, and report the locks, rewrites, time and row "
+              "counts it really caused.")
+@click.option("--lock-timeout", type=SECONDS, default=1.0, show_default=True, metavar="SECONDS",
+              help="With --measure: lock_timeout of the measured statements, so the "
+              "measurement never queues in front of the application.")
+def lint(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
+         files: tuple[str, ...], all_files: bool, measure: bool, lock_timeout: float) -> None:
+    """Find dangerous statements in migration files (default: the pending ones).
+
+    FILE is named as status shows it (migrations/006_x.sql) or by its path.
+    With FILEs or --all no database is needed (unless --measure). Exit 0 when
+    clean, 3 with findings (errors or warnings), 1 when lint itself failed.
+    """
+    from .lint import lint as run_lint
+
+    if files and all_files:
+        raise UsageError("give FILEs or --all, not both.")
+    db = _local_default(dsn) if measure or not (files or all_files) else dsn
+    result = run_lint(db, files=files, all_files=all_files, directory=directory,
+                      measure=measure, lock_timeout=lock_timeout, wait=wait)
+    lines = [str(f) for f in result.findings]
+    lines += [f"note: {n}" for n in result.notes]
+    lines.append(result.summary())
+    _emit(as_json, result.to_json(), "\n".join(lines))
     sys.exit(EXIT_OK if result.ok else EXIT_WORK)
 
 
@@ -370,9 +543,17 @@ def new(name: str, directory: Path | None, as_json: bool) -> None:
         raise UsageError("no SQL directory here: run 'storedb new' from the project root (where "
                          "infra/db is), or pass --dir. It never writes into the SQL shipped "
                          "with storedb.")
+    if directory is not None and not directory.is_dir():
+        raise UsageError(f"--dir {directory} does not exist. Pass the SQL root that holds "
+                         f"migrations/ (e.g. infra/db), or create it first (mkdir -p "
+                         f"{directory}/migrations): new does not create it, so that a typo "
+                         "cannot start a second numbering at 001.")
     root = resolve_directory(directory)
     folder = root / "migrations"
     try:
+        if not folder.is_dir():
+            logging.getLogger("storedb").info("creating %s: this is its first migration",
+                                              folder)
         folder.mkdir(parents=True, exist_ok=True)
         filename = next_migration_name((p.name for p in folder.iterdir()), name)
         path = folder / filename
@@ -417,7 +598,10 @@ def accept(dsn: str | None, directory: Path | None, as_json: bool, wait: float, 
 @click.option("--force", is_flag=True, help="Even if the database already has history.")
 def baseline(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
              through: str, force: bool) -> None:
-    """Mark files up to FILE as applied without running them (adopting an existing database)."""
+    """Mark every file up to --through FILE as applied without running it.
+
+    For adopting a database built before storedb managed it.
+    """
     from .runner import baseline as run_baseline
 
     names = run_baseline(dsn, through=through, directory=directory, force=force, wait=wait)
@@ -445,13 +629,62 @@ def local() -> None:
 @local.command("url")
 @quiet_option
 @json_option
-def local_url(as_json: bool) -> None:
-    """Print the local cluster's URL, starting the cluster first if it is not running."""
+@click.option("--app", "app", is_flag=True, help="The application role's URL (subject to row "
+              "level security) instead of the superuser's, which migrates.")
+def local_url(as_json: bool, app: bool) -> None:
+    """Print the local cluster's URL; starts the cluster (and says so) if it is not running."""
+    from ._local import APP_USER, DBNAME, SUPERUSER
+
     cluster = _start_local()
-    _emit(as_json, {"url": cluster.url(), "dsn": cluster.dsn}, cluster.url())
+    user = SUPERUSER
+    if app:
+        _local_app_role(cluster.dsn)
+        user = APP_USER
+    url = cluster.url(DBNAME, user)
+    _emit(as_json, {"url": url, "dsn": cluster.dsn_for(DBNAME, user), "user": user}, url)
+
+
+@main.command("app-role")
+@click.argument("name")
+@dsn_option
+@json_option
+@wait_option
+@quiet_option
+@click.option("--password-env", metavar="VAR",
+              help="Set the password from environment variable VAR (never on the command line).")
+@click.option("--password-stdin", is_flag=True,
+              help="Set the password from the first line of standard input.")
+def app_role(name: str, dsn: str | None, as_json: bool, wait: float, password_env: str | None,
+             password_stdin: bool) -> None:
+    """Create the application's login role NAME in storedb_app (idempotent).
+
+    Run it as the migrating owner after migrate. The application then connects as
+    NAME: row level security applies to it, unlike to the owner or a superuser.
+    Without a password option the role can log in only where pg_hba.conf trusts it.
+    """
+    from .tenancy import create_app_role
+
+    if password_env and password_stdin:
+        raise UsageError("give the password one way: --password-env VAR or --password-stdin.")
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise UsageError(f"--password-env {password_env}: that environment variable is "
+                             "not set (or empty).")
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin: standard input gave no password.")
+    created = create_app_role(dsn, name, password=password, wait=wait)
+    state = "created" if created else "exists"
+    _emit(as_json, {"role": name, "state": state, "password_set": password is not None},
+          f"role {name} {state}: a login member of storedb_app"
+          + ("; password set" if password is not None else ""))
 
 
 @local.command("status")
+@quiet_option
 @json_option
 def local_status(as_json: bool) -> None:
     """Say whether the local cluster runs, and where."""
@@ -468,6 +701,7 @@ def local_status(as_json: bool) -> None:
 
 
 @local.command("stop")
+@quiet_option
 @json_option
 def local_stop(as_json: bool) -> None:
     """Stop the local cluster (its data is kept)."""

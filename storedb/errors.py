@@ -17,6 +17,7 @@ CLI, and a JSON form for ``--json`` output.  psycopg errors are chained with
     ├── HistoryError            history refuses the request (baseline on a used database, ...)
     ├── LocalClusterError       the local development cluster cannot be started
     ├── SeedRefused             seeding a database that is not for development
+    ├── LintFailed              migrate --lint found errors in the pending files
     └── TenantError             the tenant DAO and tenant_scope
         ├── SubdomainTaken
         ├── InvalidSubdomain
@@ -90,6 +91,17 @@ class LocalClusterError(Error):
 
 class SeedRefused(Error):
     """Development data would be loaded into a database not marked for development."""
+
+
+class LintFailed(Error):
+    """``migrate --lint`` found error findings in the pending files; nothing was applied."""
+
+    def __init__(self, message: str, *, findings: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "findings": self.findings}
 
 
 class MigrationFailed(Error):

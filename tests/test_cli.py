@@ -203,6 +203,7 @@ SLEEPING = ("select count(*) from pg_stat_activity where query like '%pg_sleep(6
             "and state = 'active' and pid <> pg_backend_pid()")
 
 
+@pytest.mark.matrix
 @pytest.mark.slow  # a real process, killed by a signal
 @pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143)])
 def test_ctrl_c_cancels_the_statement_and_rolls_back(sig: str, code: int, empty_dsn: str,

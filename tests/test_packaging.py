@@ -13,6 +13,7 @@ import pytest
 from tests.helpers import ROOT, history
 
 
+@pytest.mark.shipped_schema
 @pytest.mark.slow  # builds and installs a wheel
 def test_wheel_ships_sql_and_migrates_from_it(empty_dsn: str, tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from .._connection import usable
 from ..errors import MigrationFailed
 from . import _wire as wire
-from ._failure import ServerError, describe, failing_statement, lock_holders, lost
+from ._failure import (
+    ServerError,
+    describe,
+    failing_statement,
+    lock_holders,
+    lost,
+    older_grammar,
+)
 from ._files import MigrationFile
 from ._statements import Statement
 
@@ -268,5 +275,8 @@ def _failed(conn: psycopg.Connection[Any], file: MigrationFile,
     if error.sqlstate == "55P03" and statements and usable(conn):
         _clean_up(conn, file, "")
         extra = lock_holders(conn, statements[failed].text)
+    if error.sqlstate == "42601" and offset is not None and statements:  # parse passed it
+        stmt = statements[failed]
+        extra = older_grammar(conn.info.server_version, stmt.text, offset - stmt.offset)
     return describe(file, statements, failed, error, offset=offset, committed=committed,
                     extra=extra)

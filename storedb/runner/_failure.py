@@ -9,6 +9,7 @@ statement waited for.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,31 @@ def failing_statement(statements: Sequence[Statement], offset: int) -> int:
             break
         index = i
     return index
+
+
+_DOLLAR_QUOTED = re.compile(r"\$([A-Za-z_]\w*|)\$.*?\$\1\$", re.S)
+
+
+def older_grammar(server_version: int, statement: str, offset: int) -> str | None:
+    """Why a server rejects syntax that storedb's own parse accepted, if that is why.
+
+    storedb checks files with the newest grammar it knows (pglast's); an older
+    server rejects syntax it does not have yet.  A syntax error inside a
+    dollar-quoted body (PL/pgSQL, which storedb does not parse) is the file's own.
+    """
+    from pglast import parser
+
+    from .._connection import readable_version
+
+    grammar = parser.get_postgresql_version()[0]
+    major = server_version // 10000
+    if major >= grammar or any(m.start() < offset < m.end()
+                               for m in _DOLLAR_QUOTED.finditer(statement)):
+        return None
+    return (f"storedb checked this file with the PostgreSQL {grammar} grammar, but the server "
+            f"runs PostgreSQL {readable_version(server_version)}: the statement uses syntax that "
+            f"PostgreSQL {major} does not have yet. Write it for the oldest server you deploy "
+            "to, or upgrade that server.")
 
 
 def describe(file: MigrationFile, statements: Sequence[Statement], failed: int,
@@ -172,11 +198,8 @@ def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
     """Which backends hold locks on the relations a timed-out statement needed."""
     names = relations_in(statement)
     rows = conn.execute(
-        """select l.relation::regclass::text, l.mode, a.pid,
-                  coalesce(nullif(a.application_name, ''), '?'), a.usename, a.state,
-                  to_char(a.xact_start, 'HH24:MI:SS'), left(regexp_replace(a.query, '\\s+', ' ',
-                  'g'), 80)
-           from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        """select l.relation::regclass::text, l.mode, l.pid
+           from pg_locks l
            where l.granted and l.locktype = 'relation' and l.pid <> pg_backend_pid()
              and l.relation in (select to_regclass(n) from unnest(%s::text[]) n)
            order by 1, 3""", (names,)).fetchall()
@@ -184,13 +207,14 @@ def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
         return (f"The lock wait on {', '.join(names)} timed out (--statement-lock-timeout); the "
                 "holder has gone since. Run migrate again.")
     from .._connection import caller_pid
+    from ._progress import holders  # what a non-superuser may not see is said, not "None"
 
     mine = caller_pid.get()
-    lines = [f"  {rel}: {mode} held by pid {pid} ({app}, user {user}, {state}, transaction "
-             f"since {since}): {query}"
+    described = holders(conn, sorted({r[2] for r in rows}))
+    lines = [f"  {rel}: {mode} held by {described[pid]}"
              + (" <- the connection you passed to storedb: commit or roll back its transaction "
                 "before migrating" if pid == mine else "")
-             for rel, mode, pid, app, user, state, since, query in rows]
+             for rel, mode, pid in rows]
     return ("Waiting for a lock took longer than --statement-lock-timeout, so the migration gave "
             "up rather than block the application's queries behind it. Held by:\n"
             + "\n".join(lines)

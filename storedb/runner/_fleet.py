@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from .._connection import redact
+from .._secrets import redact
 from ..errors import Error
 from ._results import MigrateResult
 from ._run import migrate

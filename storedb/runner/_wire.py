@@ -21,10 +21,13 @@ if TYPE_CHECKING:
 
 
 def send(conn: psycopg.Connection[Any], message: str) -> None:
-    """Send ``message`` (any number of statements) over the simple query protocol."""
+    """Send ``message`` (any number of statements) over the simple query protocol.
+
+    The bytes are UTF-8, as the files are and as psql sends them.
+    """
     from psycopg import generators
 
-    conn.pgconn.send_query(message.encode(conn.info.encoding))
+    conn.pgconn.send_query(message.encode("utf-8"))
     conn.wait(generators.send(conn.pgconn))
 
 

@@ -14,7 +14,7 @@ become is above it.  These rules read the catalog for the ways around it:
 ``app-role``      ``storedb_app`` or one of its members is a superuser, has
                   BYPASSRLS, or can become a role that is or has
 ``grants``        ``storedb_app`` holds a privilege outside the grant list
-                  (:mod:`._grants`)
+                  (:mod:`._grants`), or one of its login roles does on top of it
 
 Each function returns ``(object, rule, message, fix)`` tuples.
 """
@@ -92,8 +92,8 @@ where gr.rolsuper or gr.rolbypassrls
 order by 1, 2
 """
 
-# Every privilege storedb_app holds (directly, through PUBLIC or a role it is
-# in): (object, privilege, column or NULL, held through PUBLIC).
+# Every privilege {role} holds (directly, through PUBLIC or a role it is in):
+# (object, privilege, column or NULL, held through PUBLIC).
 _PRIVILEGES = f"""
 with rel as (
   select c.oid, c.relkind, format('%I.%I', n.nspname, c.relname) as name
@@ -104,32 +104,32 @@ with rel as (
 select 'table ' || r.name, p.priv, null::text, has_table_privilege('public', r.oid, p.priv)
 from rel r cross join unnest(array['select', 'insert', 'update', 'delete', 'truncate',
                                    'references', 'trigger']) p (priv)
-where r.relkind <> 'S' and has_table_privilege({_APP}, r.oid, p.priv)
+where r.relkind <> 'S' and has_table_privilege({{role}}, r.oid, p.priv)
 union all
 select 'table ' || r.name, p.priv, a.attname::text,
        has_column_privilege('public', r.oid, a.attnum, p.priv)
 from rel r join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
 cross join unnest(array['select', 'insert', 'update', 'references']) p (priv)
-where r.relkind <> 'S' and not has_table_privilege({_APP}, r.oid, p.priv)
-  and has_column_privilege({_APP}, r.oid, a.attnum, p.priv)
+where r.relkind <> 'S' and not has_table_privilege({{role}}, r.oid, p.priv)
+  and has_column_privilege({{role}}, r.oid, a.attnum, p.priv)
 union all
 select 'sequence ' || r.name, p.priv, null, has_sequence_privilege('public', r.oid, p.priv)
 from rel r cross join unnest(array['usage', 'select', 'update']) p (priv)
-where r.relkind = 'S' and has_sequence_privilege({_APP}, r.oid, p.priv)
+where r.relkind = 'S' and has_sequence_privilege({{role}}, r.oid, p.priv)
 union all
 select format('function %I.%I(%s)', n.nspname, f.proname, oidvectortypes(f.proargtypes)),
        'execute', null, has_function_privilege('public', f.oid, 'execute')
 from pg_proc f join pg_namespace n on n.oid = f.pronamespace
 where {_NOT_SYSTEM} and {_NOT_EXTENSION.format(catalog="'pg_proc'", oid="f.oid")}
-  and has_function_privilege({_APP}, f.oid, 'execute')
+  and has_function_privilege({{role}}, f.oid, 'execute')
 union all
 select format('schema %I', n.nspname), p.priv, null, has_schema_privilege('public', n.oid, p.priv)
 from pg_namespace n cross join unnest(array['usage', 'create']) p (priv)
-where {_NOT_SYSTEM} and has_schema_privilege({_APP}, n.oid, p.priv)
+where {_NOT_SYSTEM} and has_schema_privilege({{role}}, n.oid, p.priv)
 union all
 select 'database', p.priv, null, has_database_privilege('public', current_database(), p.priv)
 from unnest(array['connect', 'temporary', 'create']) p (priv)
-where has_database_privilege({_APP}, current_database(), p.priv)
+where has_database_privilege({{role}}, current_database(), p.priv)
 order by 1, 2, 3
 """
 
@@ -199,37 +199,66 @@ def app_role_findings(conn: Any) -> list[Finding]:
     return found
 
 
+# Members of storedb_app (transitively) that are not superusers (those are
+# reported by app_role_findings and hold everything anyway).
+_MEMBERS = f"""
+with recursive m(member) as (
+  select oid from pg_roles where rolname = {_APP}
+  union
+  select a.member from pg_auth_members a join m on a.roleid = m.member
+)
+select r.rolname from m join pg_roles r on r.oid = m.member
+where r.rolname <> {_APP} and not r.rolsuper order by 1
+"""
+
+
+def _privileges(conn: Any, role: str) -> list[tuple[str, str, str | None, bool]]:
+    literal = "'" + role.replace("'", "''") + "'"
+    return [tuple(r) for r in conn.execute(_PRIVILEGES.replace("{role}", literal)).fetchall()]
+
+
 def grant_findings(conn: Any) -> list[Finding]:
-    """Privileges of storedb_app beyond the documented grant list."""
+    """Privileges beyond the documented grant list held by storedb_app, or by one of its
+    login roles on top of what storedb_app gives it (a direct grant to app_user)."""
     grants = allowed_grants()
-    columns: dict[tuple[str, str, bool], list[str]] = defaultdict(list)
     found: list[Finding] = []
-    rows = conn.execute(_PRIVILEGES).fetchall()
     dbname = conn.execute("select format('%I', current_database())").fetchone()[0]
-    for obj, privilege, column, via_public in rows:
+    own = _privileges(conn, APP_ROLE)
+    held = [(APP_ROLE, row) for row in own]
+    given = {row[:3] for row in own}
+    above = {r[0] for r in conn.execute(_APP_ROLES).fetchall()}  # app-role reports them
+    for (member,) in conn.execute(_MEMBERS).fetchall():
+        if member in above:
+            continue
+        held += [(member, row) for row in _privileges(conn, member) if row[:3] not in given]
+    columns: dict[tuple[str, str, str, bool], list[str]] = defaultdict(list)
+    for role, (obj, privilege, column, via_public) in held:
         if is_allowed(grants, obj, privilege, column):
             continue
+        grantee = "public" if via_public else role
         if column is not None:
-            columns[(obj, privilege, via_public)].append(column)
+            columns[(role, obj, privilege, via_public)].append(column)
             continue
         on = f"database {dbname}" if obj == "database" else obj
         allowed_columns = grants.get(obj, {}).get(privilege)
-        fix = f"revoke {privilege} on {on} from {'public' if via_public else APP_ROLE};"
+        fix = f"revoke {privilege} on {on} from {grantee};"
         if allowed_columns:
             fix += (f" grant {privilege} ({', '.join(sorted(allowed_columns))}) on {on} "
-                    f"to {APP_ROLE};")
-        found.append((obj, "grants", _held(privilege.upper(), obj, via_public), _or_list(fix)))
-    for (obj, privilege, via_public), names in columns.items():
+                    f"to {grantee};")
+        found.append((obj, "grants", _held(role, privilege.upper(), obj, via_public),
+                      _or_list(fix)))
+    for (role, obj, privilege, via_public), names in columns.items():
         what = f"{privilege.upper()} ({', '.join(names)})"
         fix = f"revoke {privilege} ({', '.join(names)}) on {obj} from " \
-              f"{'public' if via_public else APP_ROLE};"
-        found.append((obj, "grants", _held(what, obj, via_public), _or_list(fix)))
+              f"{'public' if via_public else role};"
+        found.append((obj, "grants", _held(role, what, obj, via_public), _or_list(fix)))
     return found
 
 
-def _held(what: str, obj: str, via_public: bool) -> str:
+def _held(role: str, what: str, obj: str, via_public: bool) -> str:
     via = " (through PUBLIC)" if via_public else ""
-    return f"{APP_ROLE} holds {what} on {obj}{via}, which the grant list does not allow"
+    who = role if role == APP_ROLE else f"{role} (member of {APP_ROLE})"
+    return f"{who} holds {what} on {obj}{via}, which the grant list does not allow"
 
 
 def _or_list(fix: str) -> str:

@@ -18,6 +18,8 @@ from storedb.runner._files import MigrationFile, checksum
 from storedb.runner._statements import split
 from tests.helpers import HISTORY, HISTORY_LOG, history
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 Dir = Callable[..., Path]
 
 
@@ -227,7 +229,10 @@ def test_dry_run_script_is_what_runs_and_psql_accepts_it(empty_dsn: str, sqldir:
     script = storedb.migrate(empty_dsn, directory=root, dry_run=True, sql=True).sql
     assert script is not None and "create table a (x int) -- note\n;\nselect 1 -- end\n;" in script
     env = {**os.environ, "PGOPTIONS": "", "PGCLIENTENCODING": "UTF8"}
-    psql = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", empty_dsn, "-c",
+    from storedb._local import find_bindir  # the server's own psql (make test-matrix)
+
+    psql = subprocess.run([str(find_bindir() / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-d",
+                           empty_dsn, "-c",
                            "select 1", "-f", "-"], input=script, text=True, capture_output=True,
                           env=env)
     assert psql.returncode == 0, psql.stderr

@@ -13,6 +13,8 @@ import pytest
 
 from tests.helpers import SQL_DIR, history
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 N_PROCESSES = 8
 SLEEPING = ("select count(*) from pg_stat_activity where query like '%pg_sleep(30)%' "
             "and state = 'active' and pid <> pg_backend_pid()")
@@ -23,6 +25,7 @@ def clean_env() -> dict[str, str]:
             if k not in ("DATABASE_URL", "STOREDB_DIR") and not k.startswith("PG")}
 
 
+@pytest.mark.shipped_schema
 @pytest.mark.slow  # several processes
 def test_eight_cli_processes_at_once(empty_dsn: str) -> None:
     procs = [subprocess.Popen([sys.executable, "-m", "storedb", "migrate", "--dsn", empty_dsn,
@@ -39,6 +42,7 @@ def test_eight_cli_processes_at_once(empty_dsn: str) -> None:
     assert applied_lines == len(files)  # each file applied by exactly one runner
 
 
+@pytest.mark.shipped_schema
 @pytest.mark.slow  # several processes
 def test_library_runners_in_processes(empty_dsn: str, tmp_path: Path) -> None:
     script = tmp_path / "run.py"

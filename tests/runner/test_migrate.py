@@ -12,6 +12,8 @@ import pytest
 import storedb
 from tests.helpers import HISTORY, HISTORY_LOG, SQL_DIR, history, tables
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 BASE = {
     "schema/00_base.sql": "-- base\ncreate table items (id int primary key, name text);\n",
     "migrations/001_seed_items.sql": "insert into items values (1, 'one');\n",

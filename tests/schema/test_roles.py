@@ -21,6 +21,8 @@ import pytest
 
 from tests.helpers import OWNER, SQL_DIR, dsn_of
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 RLS_FILE = SQL_DIR / "migrations" / "003_enable_row_level_security.sql"
 WORKERS = 4
 HOLD = 1.0  # seconds the first creator keeps its transaction open: the others race into it

@@ -14,6 +14,8 @@ import pytest
 import storedb
 from tests.helpers import SQL_DIR, run_cli
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 BROKEN = """\
 -- A wishlist feature written without reading the tenant-table rules.
 
@@ -354,3 +356,18 @@ def test_readme_shows_the_grant_list():
     from storedb.tenancy._grants import markdown_table
 
     assert markdown_table() in (SQL_DIR / "README.md").read_text()
+
+
+def test_a_direct_grant_to_an_app_login_role_is_reported(owner_dsn, migrated_db):
+    """app_user gets its rights through storedb_app: a grant to it directly is beyond the list."""
+    migrated_db.execute("grant insert on audit_log to app_user")
+    migrated_db.execute("grant update (verified_at) on tenant_domains to app_user")
+    migrated_db.commit()
+    report = storedb.check_tenancy(owner_dsn)
+    found = sorted((v.table, v.rule, v.fix.split(" (or")[0]) for v in report.violations)
+    assert found == [
+        ("table public.audit_log", "grants",
+         "revoke insert on table public.audit_log from app_user;"),
+        ("table public.tenant_domains", "grants",
+         "revoke update (verified_at) on table public.tenant_domains from app_user;")]
+    assert all("app_user (member of storedb_app) holds" in v.message for v in report.violations)

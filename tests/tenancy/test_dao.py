@@ -16,6 +16,8 @@ from psycopg_pool import ConnectionPool
 import storedb
 from tests.helpers import tables
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 BUSINESS_TABLES = ("tenants", "store_configs", "tenant_settings", "tenant_domains", "products",
                    "orders", "order_line_items", "users", "user_preferences")
 

@@ -18,6 +18,8 @@ from psycopg_pool import ConnectionPool
 import storedb
 from storedb import seed as load_seed
 
+pytestmark = pytest.mark.matrix  # also on PostgreSQL 14-18: make test-matrix
+
 STORE_A = uuid.UUID("5eed0001-0000-4000-8000-000000000000")
 STORE_B = uuid.UUID("5eed0002-0000-4000-8000-000000000000")
 

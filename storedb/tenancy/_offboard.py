@@ -1,0 +1,109 @@
+"""Offboarding: delete a soft-deleted store in short, resumable transactions.
+
+One ``DELETE FROM tenants`` removes a store through its cascades in a single
+transaction: for a large store that is minutes of locks, gigabytes of WAL in
+one piece and vacuum held back on the whole cluster.  The database does the
+work in batches (``offboard_tenant_step()``, migration 015); this module calls
+it one batch per transaction and sizes the batches so that each transaction
+stays near a time budget.  Stopping at any point loses nothing: running it
+again resumes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from .._connection import Database, resolve, session
+from ..errors import TenantError, TenantNotFound
+
+#: Batch sizes stay within these bounds whatever the time budget says.
+MIN_BATCH, MAX_BATCH = 100, 100_000
+
+
+@dataclass(frozen=True)
+class OffboardStep:
+    """One committed batch: what it deleted and how long its transaction took."""
+
+    table: str
+    rows: int
+    total: int
+    seconds: float
+    batch_rows: int
+    finished: bool
+
+
+@dataclass(frozen=True)
+class OffboardResult:
+    tenant_id: UUID
+    rows: int
+    batches: int
+    seconds: float
+    longest_batch_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tenant_id": str(self.tenant_id), "rows": self.rows, "batches": self.batches,
+                "seconds": round(self.seconds, 3),
+                "longest_batch_seconds": round(self.longest_batch_seconds, 3)}
+
+
+def next_batch(rows: int, seconds: float, budget: float) -> int:
+    """The next batch size: aim each transaction at about half the time budget.
+
+    Rows of different tables cost different amounts (an order cascades to
+    nothing by then, an audit row is cheap), so the size follows the last
+    batch's pace instead of being fixed.
+    """
+    if seconds <= 0:
+        return min(MAX_BATCH, rows * 2)
+    wanted = int(rows * (budget / 2) / seconds)
+    return max(MIN_BATCH, min(MAX_BATCH, wanted, rows * 4))
+
+
+def offboard_tenant(db: Database | None, tenant_id: UUID | str, *, max_seconds: float = 1.0,
+                    batch_rows: int = 1000, wait: float = 0.0,
+                    progress: Callable[[OffboardStep], None] | None = None) -> OffboardResult:
+    """Delete a soft-deleted tenant batch by batch, each batch its own transaction.
+
+    Run as the schema owner (``offboard_tenant_step()`` is granted to nobody
+    else).  Raises :class:`TenantNotFound` for an unknown id and
+    :class:`TenantError` for a live one (soft-delete it first).
+    """
+    import psycopg
+
+    key = UUID(str(tenant_id))
+    total = batches = 0
+    longest = 0.0
+    started = time.perf_counter()
+    size = max(MIN_BATCH, min(MAX_BATCH, batch_rows))
+    with session(resolve(db), wait=wait) as conn:
+        while True:
+            t = time.perf_counter()
+            try:
+                row = conn.execute("select table_name, rows_deleted, finished "
+                                   "from offboard_tenant_step(%s, %s)", (key, size)).fetchone()
+            except psycopg.errors.NoDataFound as exc:
+                raise TenantNotFound(f"tenant {key} not found: check the id") from exc
+            except psycopg.errors.ObjectNotInPrerequisiteState as exc:
+                raise TenantError(f"tenant {key} is live: soft-delete it first "
+                                  f"(storedb.soft_delete_tenant, or select "
+                                  f"soft_delete_tenant('{key}');), then offboard it") from exc
+            except psycopg.errors.UndefinedFunction as exc:
+                raise TenantError("offboard_tenant_step() is missing: migrate the database "
+                                  "(migration 015) first") from exc
+            seconds = time.perf_counter() - t
+            assert row is not None
+            table, rows, finished = str(row[0]), int(row[1]), bool(row[2])
+            total += rows
+            batches += 1
+            longest = max(longest, seconds)
+            if progress is not None:
+                progress(OffboardStep(table, rows, total, seconds, size, finished))
+            if finished:
+                break
+            if rows == size:  # a full batch shows the pace; a table's last one does not
+                size = next_batch(size, seconds, max_seconds)
+    return OffboardResult(key, total, batches, time.perf_counter() - started, longest)

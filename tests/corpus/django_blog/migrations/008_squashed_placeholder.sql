@@ -1,0 +1,4 @@
+--
+-- Squashed: 0008_auto_20230501_1200 and 0009_auto_20230502_0900 were replaced by
+-- blog.0010_squashed; nothing to run here.
+--

@@ -1,0 +1,2 @@
+-- Replaced by 000007_add_status_archived.up.sql (this file was
+-- 000006_add_status_archived and failed in staging; kept empty so versions stay dense)

@@ -1,0 +1,2 @@
+refresh materialized view inventory.stock_by_reason;
+analyze inventory.movements;
