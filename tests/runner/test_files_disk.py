@@ -277,3 +277,21 @@ def test_an_unreadable_folder_is_named(shared_root: Path) -> None:
     result = as_nobody(lambda: invoke("migrate", "--dsn", "host=/nonexistent dbname=x",
                                       "--dir", str(shared_root)))
     assert result == ("returned", CliResult(2, "", f"storedb: error: {message}\n"))
+
+
+def test_a_file_is_named_as_the_history_names_it_however_it_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storedb.runner._files import file_name
+
+    root = tmp_path / "infra" / "db"
+    (root / "migrations").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert file_name("migrations/007_x.sql", root) == "migrations/007_x.sql"
+    assert file_name("schema/00_a.sql", Path("/elsewhere")) == "schema/00_a.sql"
+    assert file_name("migrations\\007_x.sql", Path("/elsewhere")) == "migrations/007_x.sql"
+    assert file_name("infra/db/migrations/007_x.sql", Path("infra/db")) == "migrations/007_x.sql"
+    assert file_name(str(root / "migrations" / "007_x.sql"), root) == "migrations/007_x.sql"
+    assert file_name("migrations/sub/x.sql", Path("/elsewhere")) == "migrations/sub/x.sql"
+    assert file_name("/tmp/other/007_x.sql", root) == "/tmp/other/007_x.sql"  # outside: as given
+    assert file_name("x/schema/00_a.sql", root) == "x/schema/00_a.sql"
+    assert file_name("infra/db/schema/00_a.sql", root) == "schema/00_a.sql"
