@@ -88,7 +88,7 @@ class Workers:
         for folder in (self.base, *self.base.iterdir()):
             folder.chmod(0o755)  # some tests drop to the nobody user and must reach the files
 
-    def run(self, mutant: Mutant | None, stages: list[list[str]], timeout: float
+    def run(self, mutant: Mutant | None, stages: list[list[str]], timeout: list[float]
             ) -> tuple[str, int, float, str]:
         copy = self.free.get()
         target = copy / mutant.file if mutant else None
@@ -98,7 +98,7 @@ class Workers:
             if target and mutant:
                 target.write_text(mutant.source)
             for stage, tests in enumerate(stages, start=1):
-                status, detail = _pytest(copy, tests, timeout)
+                status, detail = _pytest(copy, tests, timeout[stage - 1])
                 if status != "survived":
                     return status, stage, time.monotonic() - started, detail
             return "survived", len(stages), time.monotonic() - started, ""
@@ -156,12 +156,16 @@ def run(modules: list[str], jobs: int, stage2: bool, check_equivalent: bool,
     stages = [FAST, DATABASE] if stage2 else [FAST]
     workers = Workers(jobs)
     try:
-        status, _, seconds, detail = workers.run(None, stages[:1], timeout=600)
-        if status != "survived":
-            raise SystemExit(f"the unmutated code fails its tests: {detail}")
-        timeout = max(30.0, 10 * seconds)
+        timeout: list[float] = []
+        took: list[float] = []
+        for stage in stages:  # each stage's limit: ten times its unmutated run
+            status, _, seconds, detail = workers.run(None, [stage], timeout=[1200.0])
+            if status != "survived":
+                raise SystemExit(f"the unmutated code fails its tests: {detail}")
+            timeout.append(max(30.0, 10 * seconds))
+            took.append(seconds)
         say(f"{len(todo)} mutants to run ({len(outcomes)} listed as equivalent), {jobs} jobs, "
-            f"stage 1 takes {seconds:.1f}s unmutated")
+            "unmutated, the stages take " + ", ".join(f"{t:.1f}s" for t in took))
 
         def one(m: Mutant) -> Outcome:
             status, stage, seconds, detail = workers.run(m, stages, timeout=timeout)
@@ -199,12 +203,15 @@ def report(outcomes: list[Outcome], seconds: float) -> str:
     by_stage = Counter(o.stage for o in outcomes if o.status in ("killed", "timeout"))
     lines += ["", f"killed by the fast tests: {by_stage[1]}, by the database tests: "
               f"{by_stage[2]}; run time {seconds / 60:.1f} min", ""]
-    for title, status in (("SURVIVED", "survived"), ("EQUIVALENT (not run)", "equivalent")):
+    for title, status in (("SURVIVED", "survived"), ("TIMEOUT (counted as killed)", "timeout"),
+                          ("EQUIVALENT (not run)", "equivalent")):
         chosen = [o for o in outcomes if o.status == status]
         lines.append(f"{title}: {len(chosen)}")
         for o in sorted(chosen, key=lambda o: (o.mutant.file, o.mutant.line, o.mutant.id)):
+            stage = f"  (stage {o.stage})" if status == "timeout" else ""
             lines.append(f"  {o.mutant.file}:{o.mutant.line}  {o.mutant.id}  "
-                         f"{o.mutant.description}" + (f"\n      {o.detail}" if o.detail else ""))
+                         f"{o.mutant.description}{stage}"
+                         + (f"\n      {o.detail}" if o.detail else ""))
         lines.append("")
     return "\n".join(lines)
 

@@ -442,3 +442,14 @@ def test_terminated_skips_line_and_nested_block_comments(text: str, expected: bo
     from storedb.runner._statements import terminated
 
     assert terminated(text, 1) is expected
+
+
+@pytest.mark.parametrize("sql", [
+    "alter system set work_mem = '1MB'", "create tablespace s location '/x'",
+    "drop tablespace s", "alter table p detach partition c concurrently", "create database d",
+    "reindex table concurrently t", "vacuum t", "drop index concurrently i",
+])
+def test_every_no_transaction_statement_is_refused_in_a_transactional_file(sql: str) -> None:
+    assert "statement 2 of 2 cannot run inside a transaction" in refusal(
+        f"select 1;\n{sql};\n")
+    assert len(split(f(f"-- storedb:no-transaction\nselect 1;\n{sql};\n"))) == 2
