@@ -82,6 +82,11 @@ class _Group(click.Group):
         sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
         try:
             return self._main(argv, prog_name, complete_var, standalone_mode, **extra)
+        except Exception:  # only with STOREDB_DEBUG=1: the traceback, redacted as well
+            import traceback
+
+            traceback.print_exc()
+            sys.exit(1)
         finally:
             sys.stdout, sys.stderr = saved
 

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 APP_GROUP = "storedb_app"
 
 _ROLE = """
-select r.rolsuper, r.rolbypassrls, r.rolcanlogin, pg_has_role(r.oid, %(group)s, 'member'),
+select r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+       coalesce((select pg_has_role(r.oid, g.oid, 'member') from pg_roles g
+                 where g.rolname = %(group)s), false),  -- no group before 003 ran
        exists (select from pg_class c join pg_namespace n on n.oid = c.relnamespace
                where c.relowner = r.oid and n.nspname = 'public')
 from pg_roles r where r.rolname = %(name)s
