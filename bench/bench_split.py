@@ -1,4 +1,4 @@
-"""8. A large file (issue 10): splitting is linear, and applying it is no slower than psql.
+"""10. A large file (issue 10): splitting is linear, and applying it is no slower than psql.
 
 A generated pg_dump-shaped file of 60,000 lines and 15,000 statements (some
 non-ASCII text, dollar-quoted bodies, ``;`` inside strings and comments):
@@ -71,5 +71,5 @@ def run_bench(c: Cluster, work: Path, results: dict[str, object]) -> list[str]:
             [f"apply: psql --single-transaction / storedb (median of {reps})",
              f"{m['psql']:.2f} s / {m['storedb']:.2f} s = {ratio:.2f}×", "≤ 1.0×",
              verdict(ratio <= 1.0)]]
-    return [table("8. A 60,000-line, 15,000-statement file", ["what", "measured", "target", ""],
+    return [table("10. A 60,000-line, 15,000-statement file", ["what", "measured", "target", ""],
                   rows)]

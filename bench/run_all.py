@@ -5,8 +5,8 @@ prints the tables, writes bench/results.json and bench/chart.png, and stops
 and deletes the cluster (also on Ctrl-C / SIGTERM).
 
     python bench/run_all.py                # everything (about 10 minutes)
-    python bench/run_all.py noop split     # any of: apply noop stampede dao growth
-                                           # peers split queries
+    python bench/run_all.py noop split     # any of: apply noop stampede dao aio testing growth
+                                           # peers split queries writes offboard lint
     BENCH_QUICK=1 python bench/run_all.py  # fewer repeats and smaller data, to try a change
 """
 
@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_aio
 import bench_apply
 import bench_growth
 import bench_lint
@@ -36,6 +37,7 @@ import bench_queries
 import bench_split
 import bench_stampede
 import bench_tenant_dao
+import bench_testing
 import bench_writes
 import chart
 import common
@@ -43,9 +45,10 @@ import common
 # The 1 M / 2 M-row queries run last: the checkpoints after generating that much data
 # would otherwise slow whatever comes next.
 BENCHMARKS = {"apply": bench_apply, "noop": bench_noop, "stampede": bench_stampede,
-              "dao": bench_tenant_dao, "growth": bench_growth, "peers": bench_peers,
-              "split": bench_split, "queries": bench_queries, "writes": bench_writes,
-              "offboard": bench_offboard, "lint": bench_lint}
+              "dao": bench_tenant_dao, "aio": bench_aio, "testing": bench_testing,
+              "growth": bench_growth, "peers": bench_peers, "split": bench_split,
+              "queries": bench_queries, "writes": bench_writes, "offboard": bench_offboard,
+              "lint": bench_lint}
 
 
 def machine() -> dict[str, str]:

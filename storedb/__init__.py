@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS (tests/test_exports.py checks it
         CheckResult,
         FleetResult,
         MigrateResult,
+        Progress,
         StatusResult,
         accept,
         baseline,
@@ -64,6 +65,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS (tests/test_exports.py checks it
         TenancyReport,
         Tenant,
         check_tenancy,
+        create_app_role,
         create_tenant,
         get_tenant,
         offboard_tenant,
@@ -81,13 +83,14 @@ _EXPORTS: dict[str, str] = {
         "MigrationFileError", "RowSecurityViolation", "SeedRefused", "SubdomainTaken",
         "TenantAlreadyDeleted", "TenantError", "TenantNotFound", "UsageError"], "errors"),
     **dict.fromkeys([
-        "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "StatusResult",
+        "AppliedFile", "CheckResult", "FleetResult", "MigrateResult", "Progress",
+        "StatusResult",
         "accept", "baseline", "check", "diff", "migrate", "migrate_many", "seed",
         "status"], "runner"),
     **dict.fromkeys([
         "OffboardResult", "OffboardStep", "TenancyReport", "Tenant", "check_tenancy",
-        "create_tenant", "get_tenant", "offboard_tenant", "soft_delete_tenant",
-        "tenant_scope"], "tenancy"),
+        "create_app_role", "create_tenant", "get_tenant", "offboard_tenant",
+        "soft_delete_tenant", "tenant_scope"], "tenancy"),
     **dict.fromkeys(["Finding", "LintResult", "lint"], "lint"),
 }
 

@@ -1,8 +1,10 @@
 """Reaching the database: which DSN, waiting for the server, and hiding passwords.
 
-The library accepts a conninfo string/URL or an open psycopg connection in
-whatever state the application left it; :func:`session` hands the runner an
-autocommit connection either way and puts things back afterwards.
+The library accepts a conninfo string/URL, an open psycopg connection in
+whatever state the application left it, or a psycopg_pool ConnectionPool;
+:func:`session` hands the runner an autocommit connection in every case and
+puts things back afterwards.  URLs written for SQLAlchemy
+(``postgresql+psycopg://``) or Heroku (``postgres://``) are accepted too.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import contextvars
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Union
@@ -20,8 +23,9 @@ from .errors import ConnectError
 
 if TYPE_CHECKING:
     import psycopg
+    import psycopg_pool
 
-Database = Union[str, "psycopg.Connection[Any]"]
+Database = Union[str, "psycopg.Connection[Any]", "psycopg_pool.ConnectionPool[Any]"]
 
 log = logging.getLogger("storedb")
 
@@ -35,6 +39,15 @@ LIBPQ_TARGET_VARS = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGHOSTADDR", "PGPORT"
 
 #: The PostgreSQL major versions storedb supports and tests (``make test-matrix``).
 SUPPORTED_MAJORS = (14, 18)
+
+#: ``postgresql+psycopg://`` (SQLAlchemy's dialect+driver form) and ``postgres://``.
+_URL_SCHEME = re.compile(r"^\s*postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
+
+
+def normalise_dsn(dsn: str) -> str:
+    """The DSN as libpq wants it: a SQLAlchemy or Heroku style scheme becomes postgresql://."""
+    return _URL_SCHEME.sub("postgresql://", dsn, count=1)
+
 
 log.addFilter(RedactingFilter())  # no password reaches a log line, whoever logs it
 
@@ -68,7 +81,7 @@ def connect(dsn: str, *, wait: float = 0.0, application_name: str = "storedb"
     while True:
         try:
             conn: psycopg.Connection[Any] = psycopg.connect(
-                dsn, autocommit=True, application_name=application_name,
+                normalise_dsn(dsn), autocommit=True, application_name=application_name,
                 connect_timeout=max(2, min(10, int(wait) or 10)))
         except (psycopg.Error, ValueError) as exc:
             retry = isinstance(exc, psycopg.OperationalError)
@@ -129,6 +142,9 @@ def readable_version(server_version: int) -> str:
     return f"{server_version // 10000}.{server_version // 100 % 100}.{server_version % 100}"
 
 
+CLOSED = "the connection passed to storedb is closed; pass an open connection or a DSN."
+
+
 @contextlib.contextmanager
 def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection for the runner, whatever ``db`` is.
@@ -139,8 +155,18 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[A
     connection inside a transaction is left untouched: we open a sibling
     connection with the same parameters, because the runner must commit its
     own work without ever committing the application's.  PostgreSQL errors
-    that escape the runner become :class:`storedb.Error` with a hint.
+    that escape the runner become :class:`storedb.Error` with a hint.  A pool
+    lends one of its connections for the block.
     """
+    if not isinstance(db, str) and not hasattr(db, "pgconn"):  # a pool: borrow a connection
+        with db.connection() as pooled, session(pooled, wait=wait) as conn:
+            yield conn
+        return
+    yield from _session(db, wait)  # type: ignore[arg-type]  # a pool was handled above
+
+
+def _session(db: str | psycopg.Connection[Any], wait: float
+             ) -> Iterator[psycopg.Connection[Any]]:
     import psycopg
     from psycopg.pq import TransactionStatus
     from psycopg.rows import tuple_row
@@ -154,8 +180,7 @@ def session(db: Database, *, wait: float = 0.0) -> Iterator[psycopg.Connection[A
                 conn.close()
             return
         if db.closed:
-            raise ConnectError("the connection passed to storedb is closed; pass an open "
-                               "connection or a DSN.")
+            raise ConnectError(CLOSED)
         require_supported(db.info.server_version)
         if db.info.transaction_status == TransactionStatus.IDLE:
             saved_autocommit, saved_rows = db.autocommit, db.row_factory

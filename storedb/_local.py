@@ -29,6 +29,7 @@ from .errors import LocalClusterError
 PORT = 5432
 DBNAME = "storedb"
 SUPERUSER = "postgres"
+APP_USER = "app"  # the application's login role (member of storedb_app; RLS applies to it)
 _SOCKET_MAX = 100  # Unix socket paths are limited to 107 bytes, .s.PGSQL.5432 included
 
 
@@ -55,11 +56,11 @@ class LocalCluster:
     def dsn(self) -> str:
         return self.dsn_for(DBNAME)
 
-    def dsn_for(self, dbname: str) -> str:
-        return f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname}"
+    def dsn_for(self, dbname: str, user: str = SUPERUSER) -> str:
+        return f"host={self.socket_dir} port={PORT} user={user} dbname={dbname}"
 
-    def url(self, dbname: str = DBNAME) -> str:
-        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={PORT}"
+    def url(self, dbname: str = DBNAME, user: str = SUPERUSER) -> str:
+        return f"postgresql://{user}@/{dbname}?host={self.socket_dir}&port={PORT}"
 
 
 #: Names a bindir to use instead of searching (the test matrix sets it per version).
@@ -206,12 +207,14 @@ def is_running(cluster: LocalCluster) -> bool:
 
 
 def ensure_running(root: Path | None = None, *, dbname: str = DBNAME,
-                   on_create: Callable[[str], None] | None = None) -> LocalCluster:
+                   on_create: Callable[[str], None] | None = None,
+                   settings: dict[str, str] | None = None) -> LocalCluster:
     """Create (first time) and start the local cluster, and its database; return it.
 
     ``on_create`` gets the new database's DSN once, right after it is created:
     the caller marks it (the CLI records it as a development database), so this
-    module knows nothing about migration history.
+    module knows nothing about migration history.  ``settings`` are server
+    settings for a cluster started now (a throwaway test cluster turns fsync off).
     """
     cluster = locate(root)
     if _already_up(cluster, dbname):
@@ -220,7 +223,7 @@ def ensure_running(root: Path | None = None, *, dbname: str = DBNAME,
         if cluster.home != cluster.root:
             (cluster.root / "location").write_text(f"{cluster.home}\n")
         if not is_running(cluster):
-            _init_and_start(cluster)
+            _init_and_start(cluster, settings or {})
         if _ensure_database(cluster, dbname) and on_create is not None:
             on_create(cluster.dsn_for(dbname))
         (cluster.home / f".database-{dbname}").touch()
@@ -292,7 +295,7 @@ def _user_name(uid: int) -> str:
         return f"uid {uid}"
 
 
-def _init_and_start(cluster: LocalCluster) -> None:
+def _init_and_start(cluster: LocalCluster, settings: dict[str, str]) -> None:
     bindir = find_bindir()
     sudo = _as_server_user()
     info = pwd.getpwnam("postgres") if sudo else pwd.getpwuid(os.geteuid())
@@ -304,6 +307,7 @@ def _init_and_start(cluster: LocalCluster) -> None:
               "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], "initialise the cluster")
     options = (f"-k {cluster.socket_dir} -p {PORT} -c listen_addresses='' "
                "-c fsync=on -c max_connections=200")
+    options += "".join(f" -c {name}={value}" for name, value in settings.items())  # last wins
     _run([*sudo, str(bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(cluster.data),
           "-l", str(cluster.log_file), "-o", options], "start the local cluster", cluster.log_file)
 

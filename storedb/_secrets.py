@@ -28,9 +28,9 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 
 # A URL's user info runs to the LAST '@' of the token: '\S*' backtracks to it.
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)(\S*)(@)")
+_URL_PASSWORD = re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*:)(\S*)(@)")
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
-_URL = re.compile(r"^\s*postgres(?:ql)?://", re.IGNORECASE)
+_URL = re.compile(r"^\s*postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)  # +driver: SQLAlchemy
 
 
 def _spellings(secret: str) -> set[str]:

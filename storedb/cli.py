@@ -82,6 +82,11 @@ class _Group(click.Group):
         sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
         try:
             return self._main(argv, prog_name, complete_var, standalone_mode, **extra)
+        except Exception:  # only with STOREDB_DEBUG=1: the traceback, redacted as well
+            import traceback
+
+            traceback.print_exc()
+            sys.exit(1)
         finally:
             sys.stdout, sys.stderr = saved
 
@@ -130,13 +135,13 @@ class _Group(click.Group):
         sys.exit(code or 0)
 
 
-def _setup_logging(quiet: bool) -> None:
+def _setup_logging(quiet: bool, verbose: bool = False) -> None:
     log = logging.getLogger("storedb")
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("storedb: %(message)s"))
         log.addHandler(handler)
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    log.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
 # Shared options, one decorator each (as sqlite-utils does): a command lists the
@@ -159,20 +164,48 @@ def _local_default(dsn: str | None) -> str:
 
 
 def _start_local() -> LocalCluster:
-    """The local development cluster, started (and its database marked) when needed."""
+    """The local development cluster, started (and its database prepared) when needed."""
     from ._local import ensure_running, is_running, locate
-    from .runner._seed import mark_development
 
     log = logging.getLogger("storedb")
     cluster = locate()
     if not is_running(cluster):
         log.info("starting the local PostgreSQL under %s (stop it with 'storedb local stop')",
                  cluster.root)
-    cluster = ensure_running(on_create=mark_development)
+    cluster = ensure_running(on_create=_prepare_local)
     where = str(cluster.root) if cluster.home == cluster.root else \
         f"{cluster.root} (data in {cluster.home}, which the postgres user can reach)"
     log.info("using the local PostgreSQL under %s: %s", where, cluster.dsn)
     return cluster
+
+
+def _prepare_local(dsn: str) -> None:
+    """A new local database: marked for development (seed allows it), with an app role."""
+    from .runner._seed import mark_development
+
+    mark_development(dsn)
+    _local_app_role(dsn)
+
+
+def _local_app_role(dsn: str) -> None:
+    """The local cluster's application role (``app``, subject to RLS), made if missing.
+
+    The development superuser bypasses row level security, so an application
+    tried against it would see every store: the local cluster offers a role
+    that behaves like production's.  storedb_app is created here as a DBA would
+    before the first migration (003 then finds it and grants it the tables).
+    """
+    from ._connection import session
+    from ._local import APP_USER
+    from .tenancy import create_app_role
+
+    with session(dsn) as conn:
+        conn.execute(
+            "do $$ begin if not exists (select from pg_roles where rolname = 'storedb_app') "
+            "then create role storedb_app nologin nobypassrls; comment on role storedb_app is "
+            "'storedb: group role of application login roles. Subject to RLS; call "
+            "set_current_store_id() in every transaction.'; end if; end $$")
+    create_app_role(dsn, APP_USER)
 
 
 def dsn_option(func: F) -> F:
@@ -229,12 +262,16 @@ wait_option = click.option("--wait", type=SECONDS, default=0.0, metavar="SECONDS
 
 
 def quiet_option(func: F) -> F:
-    """-q: only warnings and errors on stderr."""
+    """-q: only warnings and errors on stderr; -v: a line per statement too."""
 
     @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+    @click.option("-v", "--verbose", is_flag=True,
+                  help="More detail on stderr (a line per statement applied).")
     @functools.wraps(func)
-    def wrapper(*args: Any, quiet: bool, **kwargs: Any) -> Any:
-        _setup_logging(quiet)
+    def wrapper(*args: Any, quiet: bool, verbose: bool, **kwargs: Any) -> Any:
+        if quiet and verbose:
+            raise UsageError("-q and -v contradict each other: give one of them.")
+        _setup_logging(quiet, verbose)
         return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -260,7 +297,8 @@ def main() -> None:
     """storedb: migrate and check a storedb PostgreSQL database.
 
     Exit codes: 0 ok, 1 failure or refusal, 2 usage error, 3 check found work
-    or lint found problems.
+    or lint found problems, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM);
+    an interrupted file is rolled back.
     """
 
 
@@ -413,12 +451,13 @@ def check(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
     """Change nothing; exit 0 when all is applied, 3 when there is work (or violations)."""
     result = runner.check(dsn, directory=directory, wait=wait, tenancy=tenancy)
     text = "\n".join(f"{e.state:<8} {e.file}" for e in result.problems)
-    text = text or "ok: every file is applied and unchanged"
+    text = text or result.files_skipped or "ok: every file is applied and unchanged"
     report = result.tenancy
     if report is not None:
         text += "\n" + ("\n".join(f"{v.table}: {v.message}\n    fix: {v.fix}"
                                   for v in report.violations)
                         or f"tenancy ok: {report.tables} tenant tables checked")
+        text += f"\n{report.role}" if report.role else ""
     _emit(as_json, result.to_json(), text)
     sys.exit(EXIT_OK if result.ok else EXIT_WORK)
 
@@ -504,9 +543,17 @@ def new(name: str, directory: Path | None, as_json: bool) -> None:
         raise UsageError("no SQL directory here: run 'storedb new' from the project root (where "
                          "infra/db is), or pass --dir. It never writes into the SQL shipped "
                          "with storedb.")
+    if directory is not None and not directory.is_dir():
+        raise UsageError(f"--dir {directory} does not exist. Pass the SQL root that holds "
+                         f"migrations/ (e.g. infra/db), or create it first (mkdir -p "
+                         f"{directory}/migrations): new does not create it, so that a typo "
+                         "cannot start a second numbering at 001.")
     root = resolve_directory(directory)
     folder = root / "migrations"
     try:
+        if not folder.is_dir():
+            logging.getLogger("storedb").info("creating %s: this is its first migration",
+                                              folder)
         folder.mkdir(parents=True, exist_ok=True)
         filename = next_migration_name((p.name for p in folder.iterdir()), name)
         path = folder / filename
@@ -551,7 +598,10 @@ def accept(dsn: str | None, directory: Path | None, as_json: bool, wait: float, 
 @click.option("--force", is_flag=True, help="Even if the database already has history.")
 def baseline(dsn: str | None, directory: Path | None, as_json: bool, wait: float,
              through: str, force: bool) -> None:
-    """Mark files up to FILE as applied without running them (adopting an existing database)."""
+    """Mark every file up to --through FILE as applied without running it.
+
+    For adopting a database built before storedb managed it.
+    """
     from .runner import baseline as run_baseline
 
     names = run_baseline(dsn, through=through, directory=directory, force=force, wait=wait)
@@ -579,13 +629,62 @@ def local() -> None:
 @local.command("url")
 @quiet_option
 @json_option
-def local_url(as_json: bool) -> None:
-    """Print the local cluster's URL, starting the cluster first if it is not running."""
+@click.option("--app", "app", is_flag=True, help="The application role's URL (subject to row "
+              "level security) instead of the superuser's, which migrates.")
+def local_url(as_json: bool, app: bool) -> None:
+    """Print the local cluster's URL; starts the cluster (and says so) if it is not running."""
+    from ._local import APP_USER, DBNAME, SUPERUSER
+
     cluster = _start_local()
-    _emit(as_json, {"url": cluster.url(), "dsn": cluster.dsn}, cluster.url())
+    user = SUPERUSER
+    if app:
+        _local_app_role(cluster.dsn)
+        user = APP_USER
+    url = cluster.url(DBNAME, user)
+    _emit(as_json, {"url": url, "dsn": cluster.dsn_for(DBNAME, user), "user": user}, url)
+
+
+@main.command("app-role")
+@click.argument("name")
+@dsn_option
+@json_option
+@wait_option
+@quiet_option
+@click.option("--password-env", metavar="VAR",
+              help="Set the password from environment variable VAR (never on the command line).")
+@click.option("--password-stdin", is_flag=True,
+              help="Set the password from the first line of standard input.")
+def app_role(name: str, dsn: str | None, as_json: bool, wait: float, password_env: str | None,
+             password_stdin: bool) -> None:
+    """Create the application's login role NAME in storedb_app (idempotent).
+
+    Run it as the migrating owner after migrate. The application then connects as
+    NAME: row level security applies to it, unlike to the owner or a superuser.
+    Without a password option the role can log in only where pg_hba.conf trusts it.
+    """
+    from .tenancy import create_app_role
+
+    if password_env and password_stdin:
+        raise UsageError("give the password one way: --password-env VAR or --password-stdin.")
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise UsageError(f"--password-env {password_env}: that environment variable is "
+                             "not set (or empty).")
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin: standard input gave no password.")
+    created = create_app_role(dsn, name, password=password, wait=wait)
+    state = "created" if created else "exists"
+    _emit(as_json, {"role": name, "state": state, "password_set": password is not None},
+          f"role {name} {state}: a login member of storedb_app"
+          + ("; password set" if password is not None else ""))
 
 
 @local.command("status")
+@quiet_option
 @json_option
 def local_status(as_json: bool) -> None:
     """Say whether the local cluster runs, and where."""
@@ -602,6 +701,7 @@ def local_status(as_json: bool) -> None:
 
 
 @local.command("stop")
+@quiet_option
 @json_option
 def local_stop(as_json: bool) -> None:
     """Stop the local cluster (its data is kept)."""

@@ -1,41 +1,37 @@
-"""Fixtures: one throwaway PostgreSQL cluster per test session, a fresh database per test.
+"""Fixtures: storedb's own pytest plugin (storedb.testing) with a few project extras.
 
-The cluster is started by storedb's own local-cluster code (as the
-``postgres`` OS user when we run as root).  pytest-postgresql then builds
-template databases once — an empty one and one with the shipped SQL migrated
-by a non-superuser owner — and clones one per test with
-``CREATE DATABASE ... TEMPLATE``, which is far cheaper than migrating again.
+The plugin starts one throwaway cluster per session (as the ``postgres`` OS
+user when we run as root), migrates the shipped SQL once into a template as
+the non-superuser owner, and clones it per test with ``CREATE DATABASE ...
+TEMPLATE``.  The fixtures below give the project's tests the same databases
+under the names they use: ``owner_dsn`` / ``app_dsn`` / ``migrated_db``
+(superuser) for one fresh migrated database, ``empty_dsn`` for an empty one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
-from pytest_postgresql import factories
 
 import storedb
 from storedb import _local as local
-from tests.helpers import (
-    APP_USER,
-    OWNER,
-    PASSWORD,
-    PASSWORD_USER,
-    SHIPPED_SCHEMA_MIN,
-    SQL_DIR,
-    dsn_of,
-)
+from storedb.testing import Server as PluginServer
+from tests.helpers import PASSWORD, PASSWORD_USER, SHIPPED_SCHEMA_MIN
+
+_empty = itertools.count(1)
+
 
 #: Fixtures that hold the shipped schema: a test using one needs PostgreSQL SHIPPED_SCHEMA_MIN+.
-_SCHEMA_FIXTURES = {"migrated_db", "migrated_proc", "owner_dsn", "app_dsn"}
+_SCHEMA_FIXTURES = {"migrated_db", "owner_dsn", "app_dsn", "storedb_template", "storedb_db"}
 
 
 def server_major() -> int | None:
@@ -62,86 +58,64 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def storedb_server(storedb_server: PluginServer) -> PluginServer:
+    """The plugin's server, plus the one role that must log in with a password."""
+    with storedb_server.admin() as conn:
+        with contextlib.suppress(psycopg.errors.DuplicateObject):
+            conn.execute(f"create role {PASSWORD_USER} login password '{PASSWORD}'")
+        if storedb_server.data_dir is not None:
+            hba = storedb_server.data_dir / "pg_hba.conf"
+            hba.write_text(f"local all {PASSWORD_USER} scram-sha-256\n" + hba.read_text())
+            conn.execute("select pg_reload_conf()")
+    return storedb_server
+
+
 @dataclass(frozen=True)
 class Server:
-    """What pytest-postgresql's noproc factory needs to know about our cluster."""
+    """Where the session's server listens (its socket directory and port), as a superuser."""
 
     host: str
     port: int
     user: str = local.SUPERUSER
-    password: str = ""
-    options: str = ""
-    maintenance_dbname: str = "postgres"
-    template_dbname: str | None = None
 
     def dsn(self, dbname: str, user: str | None = None) -> str:
         return f"host={self.host} port={self.port} user={user or self.user} dbname={dbname}"
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[Server]:
-    tmp = Path(tempfile.mkdtemp(prefix="storedb-tests-"))
-    tmp.chmod(0o755)
-    cluster = local.ensure_running(tmp / ".storedb", dbname="postgres")
-    server = Server(host=str(cluster.socket_dir), port=local.PORT)
-    hba = cluster.data / "pg_hba.conf"  # one role must give a password, to test a wrong one
-    hba.write_text(f"local all {PASSWORD_USER} scram-sha-256\n" + hba.read_text())
-    with psycopg.connect(server.dsn("postgres"), autocommit=True) as conn:
-        conn.execute("select pg_reload_conf()")
-        for statement in (
-            f"create role {PASSWORD_USER} login password '{PASSWORD}'",
-            f"create role {OWNER} login createrole",
-            "create role storedb_definer nologin bypassrls",
-            f"grant storedb_definer to {OWNER} with admin option",
-        ):
-            with contextlib.suppress(psycopg.errors.DuplicateObject):
-                conn.execute(statement)
-    yield server
-    local.stop(tmp / ".storedb")
-    shutil.rmtree(tmp, ignore_errors=True)
-    if cluster.home != cluster.root:
-        shutil.rmtree(cluster.home, ignore_errors=True)
-
-
-def load_shipped_schema(host: str, port: int, user: str, dbname: str, **_: object) -> None:
-    """Template loader: the shipped SQL, migrated by the non-superuser owner."""
-    import storedb
-
-    with psycopg.connect(host=host, port=port, user=user, dbname=dbname, autocommit=True) as c:
-        c.execute(f"alter database {dbname} owner to {OWNER}")
-        c.execute(f"alter schema public owner to {OWNER}")
-    storedb.migrate(f"host={host} port={port} user={OWNER} dbname={dbname}", directory=SQL_DIR)
-    with (psycopg.connect(host=host, port=port, user=user, dbname=dbname, autocommit=True) as c,
-          contextlib.suppress(psycopg.errors.DuplicateObject)):
-        c.execute(f"create role {APP_USER} login in role storedb_app")
-
-
-empty_proc = factories.postgresql_noproc(depends_on="pg_server", dbname="tmpl_empty")
-migrated_proc = factories.postgresql_noproc(depends_on="pg_server", dbname="tmpl_migrated",
-                                            load=[load_shipped_schema])
-empty_db = factories.postgresql("empty_proc", dbname="t_empty")
-migrated_db = factories.postgresql("migrated_proc", dbname="t_migrated")
+def pg_server(storedb_server: PluginServer) -> Server:
+    info = psycopg.conninfo.conninfo_to_dict(storedb_server.conninfo)
+    return Server(host=str(info["host"]), port=int(str(info.get("port", local.PORT))))
 
 
 @pytest.fixture
-def empty_dsn(empty_db: psycopg.Connection[object]) -> str:
-    """A DSN of a fresh, empty database."""
-    empty_db.commit()
-    return dsn_of(empty_db)
+def empty_dsn(storedb_server: PluginServer) -> Iterator[str]:
+    """A DSN of a fresh, empty database (as the superuser)."""
+    name = f"t_empty_{next(_empty)}"
+    yield storedb_server.create_database(name)
+    storedb_server.drop_database(name)
 
 
 @pytest.fixture
-def owner_dsn(migrated_db: psycopg.Connection[object]) -> str:
+def owner_dsn(storedb_db: str) -> str:
     """A DSN of a fresh database with the shipped schema, as the owning role."""
-    migrated_db.commit()
-    return dsn_of(migrated_db, OWNER)
+    return storedb_db
 
 
 @pytest.fixture
-def app_dsn(migrated_db: psycopg.Connection[object]) -> str:
-    """A DSN of a fresh migrated database as a login role in storedb_app (not the owner)."""
-    migrated_db.commit()
-    return dsn_of(migrated_db, APP_USER)
+def app_dsn(storedb_app_dsn: str) -> str:
+    """A DSN of the same fresh database as a login role in storedb_app (not the owner)."""
+    return storedb_app_dsn
+
+
+@pytest.fixture
+def migrated_db(storedb_server: PluginServer, storedb_db: str
+                ) -> Iterator[psycopg.Connection[object]]:
+    """A superuser connection to the same fresh migrated database."""
+    dbname = psycopg.conninfo.conninfo_to_dict(storedb_db)["dbname"]
+    with psycopg.connect(storedb_server.dsn(str(dbname))) as conn:
+        yield conn
 
 
 @pytest.fixture

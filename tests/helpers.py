@@ -13,10 +13,12 @@ from pathlib import Path
 
 import psycopg
 
+# the non-superuser owner and the application's login role that storedb's pytest plugin makes
+from storedb.testing import APP_USER as APP_USER
+from storedb.testing import OWNER as OWNER
+
 ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "infra" / "db"
-OWNER = "storedb_owner"  # the non-superuser that owns the schema in tests, as in production
-APP_USER = "app_user"  # a login role in storedb_app: what applications connect as
 PASSWORD_USER, PASSWORD = "pw_user", "Right-Secret-42"  # the one role that needs a password
 #: The oldest server the shipped SQL runs on: 002's ON DELETE SET NULL (product_id) is 15 syntax.
 SHIPPED_SCHEMA_MIN = 15

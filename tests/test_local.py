@@ -24,8 +24,14 @@ def test_local_cluster_is_created_reused_and_stopped(tmp_path: Path) -> None:
         assert "dbname=storedb" in first.err
         assert "applied schema/00_base.sql" in first.err
         assert (project / ".storedb").is_dir()
+        assert "starting the local PostgreSQL" in first.err and "storedb local stop" in first.err
         url = run_cli("local", "url", cwd=project)
         assert url.code == 0 and url.out.startswith("postgresql://postgres@/storedb?host=")
+        app = run_cli("local", "url", "--app", cwd=project)  # the role the app serves as
+        assert app.code == 0 and app.out.startswith("postgresql://app@/storedb?host="), app.err
+        audit = run_cli("check", "--tenancy", "--dsn", app.out.strip(), cwd=project)
+        assert audit.code == 0, audit.out + audit.err
+        assert "role app is isolated" in audit.out
         assert run_cli("local", "status", cwd=project).out.startswith("running")
         assert run_cli("local", "stop", cwd=project).out.strip() == "stopped"
         assert run_cli("local", "status", cwd=project).out.startswith("stopped")

@@ -40,10 +40,11 @@ EQUIVALENT = ROOT / "tools" / "mutation-equivalent.txt"
 REPORT = ROOT / "tools" / "mutation-report.txt"
 #: Stage 1: no database, a second or two per mutant (the CLI tests among them run in-process).
 FAST = ["tests/runner/test_files.py", "tests/runner/test_files_disk.py",
-        "tests/runner/test_plan.py", "tests/runner/test_statements.py"]
+        "tests/runner/test_plan.py", "tests/runner/test_statements.py",
+        "tests/runner/test_as_psql.py::test_refused_before_anything_runs"]
 #: Stage 2: the database tests that go through the core, for the mutants stage 1 left alive.
-DATABASE = ["tests/runner/test_migrate.py", "tests/test_bad_inputs.py", "tests/test_cli.py",
-            "tests/runner/test_seed.py"]
+DATABASE = ["tests/runner/test_migrate.py", "tests/runner/test_as_psql.py",
+            "tests/test_bad_inputs.py", "tests/test_cli.py", "tests/runner/test_seed.py"]
 COPIED = ["storedb", "tests", "infra", "tools", "pyproject.toml", "README.md"]
 
 
@@ -133,12 +134,14 @@ def _pytest(copy: Path, tests: list[str], timeout: float) -> tuple[str, str]:
 
 
 def run(modules: list[str], jobs: int, stage2: bool, check_equivalent: bool,
-        say: Callable[[str], None]) -> list[Outcome]:
+        say: Callable[[str], None], only: set[str] | None = None) -> list[Outcome]:
     listed = read_equivalent()
     todo: list[Mutant] = []
     outcomes: list[Outcome] = []
     for module in modules:
         for m in mutants(ROOT / module, module):
+            if only is not None and m.id not in only:
+                continue
             entry = listed.get(m.id)
             if entry and entry[0] != m.description:
                 say(f"stale entry in {EQUIVALENT.name}: {m.id} is now {m.description!r}")
@@ -219,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-equivalent", action="store_true",
                         help="run the mutants listed as equivalent too")
     parser.add_argument("--list", action="store_true", help="print the mutants and stop")
+    parser.add_argument("--only", type=Path, metavar="FILE",
+                        help="run only the mutants whose ids start the lines of FILE (e.g. the "
+                        "survivors of an earlier run)")
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     modules = args.module or CORE
@@ -228,8 +234,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{m.id} :: {m.description}    ({m.file}:{m.line})")
         return 0
     started = time.monotonic()
+    only = None
+    if args.only:
+        only = {line.split()[0] for line in args.only.read_text().splitlines() if line.strip()}
     outcomes = run(modules, args.jobs, not args.fast_only, args.check_equivalent,
-                   lambda text: print(text, flush=True))
+                   lambda text: print(text, flush=True), only)
     text = report(outcomes, time.monotonic() - started)
     print(text)
     args.report.write_text(text + "\n")

@@ -81,7 +81,8 @@ def check_files(every: Sequence[MigrationFile], chosen: Sequence[MigrationFile]
     """Static lint of ``chosen``, reading ``every`` file up to the last chosen one for context."""
     wanted = {f.name for f in chosen}
     outside = [f for f in chosen if f.name not in {e.name for e in every}]
-    last = max((i for i, f in enumerate(every) if f.name in wanted), default=-1)
+    last = len(every) - 1 if outside else max(
+        (i for i, f in enumerate(every) if f.name in wanted), default=-1)
     catalog = Catalog()
     findings: list[Finding] = []
     ignores: list[suppress.Ignore] = []
@@ -95,7 +96,9 @@ def check_files(every: Sequence[MigrationFile], chosen: Sequence[MigrationFile]
         except MigrationFileError as exc:
             findings.append(finding("parse-error", file.name, exc.line or 1, exc.column or 1,
                                     str(exc)))
-            continue
+            statements = _parsable(file)  # e.g. VACUUM FULL in a transactional file:
+            if not statements:            # the rules still say what else is wrong
+                continue
         state = FileState(file, catalog)
         for stmt, node in zip(statements, trees(file.text), strict=False):
             state.statement = stmt
@@ -110,6 +113,23 @@ def check_files(every: Sequence[MigrationFile], chosen: Sequence[MigrationFile]
     return findings, ignores, parsed
 
 
+
+
+def _parsable(file: MigrationFile) -> list[Statement]:
+    """The statements of a file the runner refuses but PostgreSQL's parser accepts."""
+    from pglast import parser
+
+    text = file.text
+    try:
+        slices = parser.split(text, with_parser=True, only_slices=True)
+    except parser.ParseError:
+        return []
+    out = []
+    for index, piece in enumerate(slices, start=1):
+        line = text.count("\n", 0, piece.start) + 1
+        column = piece.start - (text.rfind("\n", 0, piece.start) + 1) + 1
+        out.append(Statement(index, text[piece], piece.start, line, column))
+    return out
 
 
 def _read_only(catalog: Catalog, file: MigrationFile) -> None:

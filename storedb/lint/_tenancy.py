@@ -28,15 +28,26 @@ from ._tree import Node, is_
 STORE = "store_id"
 
 
+def _store_setting(side: Any) -> bool:
+    """``get_current_store_id()``, or what it reads: ``current_setting('app.current_store_id'
+    [, true])::uuid``."""
+    if is_(side, "FuncCall"):
+        return last_name(side.funcname) == "get_current_store_id" and not side.args
+    if is_(side, "TypeCast") and is_(side.arg, "FuncCall") \
+            and last_name(side.arg.funcname) == "current_setting":
+        first: Any = (side.arg.args or (None,))[0]
+        return is_(first, "A_Const") and bool(first.sval) \
+            and first.sval.sval == "app.current_store_id"
+    return False
+
+
 def _isolation(expr: Any) -> bool:
     """``store_id = get_current_store_id()`` (either side), exactly."""
     if not is_(expr, "A_Expr") or last_name(expr.name) != "=":
         return False
     sides = [expr.lexpr, expr.rexpr]
     column = [s for s in sides if is_(s, "ColumnRef") and last_name(s.fields) == STORE]
-    call = [s for s in sides if is_(s, "FuncCall")
-            and last_name(s.funcname) == "get_current_store_id" and not s.args]
-    return bool(column and call)
+    return bool(column) and any(_store_setting(s) for s in sides)
 
 
 def _rls_fix(table: str) -> str:

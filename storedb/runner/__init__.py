@@ -10,6 +10,7 @@ The mental model fits on one screen (``_run.py``)::
                         _session     each file starts from the session the run found
                         _failure     FILE:LINE:COL, the server's fields, advice by SQLSTATE
                         _wire        the psycopg internals that send a file as one message
+    show progress       _progress    file/statement lines, a watcher for long statements
     remember            _history     storedb.schema_migrations and its event log
 
 Around it: ``_progress`` (progress lines for large files), ``_drift`` (diff /
@@ -24,6 +25,7 @@ from __future__ import annotations
 from ._baseline import baseline
 from ._drift import accept, diff
 from ._fleet import FleetItem, FleetResult, migrate_many
+from ._progress import Progress
 from ._results import AppliedFile, CheckResult, MigrateResult, StatusResult
 from ._run import check, migrate, status
 from ._seed import seed
@@ -34,6 +36,7 @@ __all__ = [
     "FleetItem",
     "FleetResult",
     "MigrateResult",
+    "Progress",
     "StatusResult",
     "accept",
     "baseline",

@@ -9,14 +9,16 @@ from __future__ import annotations
 from .._connection import Database, resolve, session
 from ..errors import HistoryError, UsageError
 from . import _history as history
-from ._files import Directory, load_directory, resolve_directory
+from ._files import Directory, file_name, load_directory, resolve_directory
 from ._lock import runner_lock
 
 
 def baseline(db: Database | None, *, through: str, directory: Directory = None,
              force: bool = False, wait: float = 0.0, lock_timeout: float = 60.0) -> list[str]:
     """Mark files up to ``through`` as applied; return their names."""
-    files = load_directory(resolve_directory(directory))
+    root = resolve_directory(directory)
+    files = load_directory(root)
+    through = file_name(through, root)
     names = [f.name for f in files]
     if through not in names:
         raise UsageError(f"--through {through}: no such file. Known files: {', '.join(names)}")

@@ -11,23 +11,27 @@ import difflib
 from .._connection import Database, resolve, session
 from ..errors import HistoryError, UsageError
 from . import _history as history
-from ._files import Directory, load_directory, resolve_directory
+from ._files import Directory, file_name, load_directory, resolve_directory
 from ._lock import runner_lock
 
 
-def _file(name: str, directory: Directory) -> tuple[str, str]:
-    files = {f.name: f for f in load_directory(resolve_directory(directory))}
+def _file(given: str, directory: Directory) -> tuple[str, str, str]:
+    """The file's name in the history, its text and its checksum."""
+    root = resolve_directory(directory)
+    name = file_name(given, root)
+    files = {f.name: f for f in load_directory(root)}
     if name not in files:
         known = ", ".join(n for n in files) or "none"
-        raise UsageError(f"{name}: no such migration file. Name it as 'storedb status' shows it "
-                         f"(e.g. migrations/001_add_products_table.sql). Known: {known}")
-    return files[name].text, files[name].checksum
+        raise UsageError(f"{name}: no such migration file. Name it as 'storedb status' shows "
+                         "it (e.g. migrations/001_add_products_table.sql) or give its path. "
+                         f"Known: {known}")
+    return name, files[name].text, files[name].checksum
 
 
 def diff(db: Database | None, file: str, *, directory: Directory = None, wait: float = 0.0
          ) -> str:
     """Unified diff from the SQL as applied (history) to the file on disk; '' when equal."""
-    on_disk, _ = _file(file, directory)
+    file, on_disk, _ = _file(file, directory)
     with session(resolve(db), wait=wait) as conn:
         applied = history.sql_as_applied(conn, file)
     if applied is None:
@@ -43,7 +47,7 @@ def accept(db: Database | None, file: str, *, reason: str, directory: Directory 
     """Record the file's current checksum as expected; return it (None: nothing to accept)."""
     if not reason.strip():
         raise UsageError("--reason is required: say why the edit is safe (e.g. 'comment typo').")
-    _, new_checksum = _file(file, directory)
+    file, _, new_checksum = _file(file, directory)
     with session(resolve(db), wait=wait) as conn, runner_lock(conn, timeout=lock_timeout):
         expected = history.checksum_of(conn, file)
         if expected is None:

@@ -198,11 +198,8 @@ def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
     """Which backends hold locks on the relations a timed-out statement needed."""
     names = relations_in(statement)
     rows = conn.execute(
-        """select l.relation::regclass::text, l.mode, a.pid,
-                  coalesce(nullif(a.application_name, ''), '?'), a.usename, a.state,
-                  to_char(a.xact_start, 'HH24:MI:SS'), left(regexp_replace(a.query, '\\s+', ' ',
-                  'g'), 80)
-           from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        """select l.relation::regclass::text, l.mode, l.pid
+           from pg_locks l
            where l.granted and l.locktype = 'relation' and l.pid <> pg_backend_pid()
              and l.relation in (select to_regclass(n) from unnest(%s::text[]) n)
            order by 1, 3""", (names,)).fetchall()
@@ -210,13 +207,14 @@ def lock_holders(conn: psycopg.Connection[Any], statement: str) -> str:
         return (f"The lock wait on {', '.join(names)} timed out (--statement-lock-timeout); the "
                 "holder has gone since. Run migrate again.")
     from .._connection import caller_pid
+    from ._progress import holders  # what a non-superuser may not see is said, not "None"
 
     mine = caller_pid.get()
-    lines = [f"  {rel}: {mode} held by pid {pid} ({app}, user {user}, {state}, transaction "
-             f"since {since}): {query}"
+    described = holders(conn, sorted({r[2] for r in rows}))
+    lines = [f"  {rel}: {mode} held by {described[pid]}"
              + (" <- the connection you passed to storedb: commit or roll back its transaction "
                 "before migrating" if pid == mine else "")
-             for rel, mode, pid, app, user, state, since, query in rows]
+             for rel, mode, pid in rows]
     return ("Waiting for a lock took longer than --statement-lock-timeout, so the migration gave "
             "up rather than block the application's queries behind it. Held by:\n"
             + "\n".join(lines)

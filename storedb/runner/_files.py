@@ -294,11 +294,34 @@ def resolve_directory(directory: Directory = None) -> Path:
     local = Path("infra/db")
     if local.is_dir():
         return local
-    package = Path(__file__).resolve().parent.parent  # storedb/
-    packaged = package / "sql"  # what the wheel ships
-    if not packaged.is_dir():
-        packaged = package.parent / "infra" / "db"  # editable checkout
+    packaged = shipped_directory()
     logging.getLogger("storedb").info(
         "no ./infra/db here and no --dir or STOREDB_DIR: using the SQL shipped with storedb "
         "(%s)", packaged)
     return packaged
+
+
+def file_name(given: str, root: Path) -> str:
+    """A file as the history names it (``migrations/007_x.sql``), however the user wrote it.
+
+    Accepted: the name ``status`` shows, the path ``new`` prints
+    (``infra/db/migrations/007_x.sql``), and any path to the file relative to
+    the current directory or absolute.  Anything else comes back unchanged,
+    for the caller's "no such file" message to quote.
+    """
+    text = given.replace("\\", "/")
+    if any(re.match(rf"^{folder}/[^/]+$", text) for folder, _, _ in FOLDERS):
+        return text
+    try:
+        path = Path(given).absolute().resolve()
+        inside = path.relative_to(Path(root).absolute().resolve())
+    except (OSError, ValueError):
+        return given
+    return inside.as_posix()
+
+
+def shipped_directory() -> Path:
+    """The SQL that came with storedb: storedb/sql in a wheel, infra/db in a checkout."""
+    package = Path(__file__).resolve().parent.parent  # storedb/
+    packaged = package / "sql"  # what the wheel ships
+    return packaged if packaged.is_dir() else package.parent / "infra" / "db"

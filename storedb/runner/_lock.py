@@ -27,9 +27,8 @@ log = logging.getLogger("storedb")
 LOCK_KEY = int.from_bytes(b"storedb\x00", "big")
 
 _HOLDER = """
-select a.pid, coalesce(nullif(a.application_name, ''), '?'), a.usename,
-       to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), a.state
-from pg_locks l join pg_stat_activity a on a.pid = l.pid
+select l.pid
+from pg_locks l
 where l.locktype = 'advisory' and l.granted and l.database = (
         select oid from pg_database where datname = current_database())
   and l.classid = (%(key)s >> 32)::oid and l.objid = (%(key)s & 4294967295)::oid
@@ -38,12 +37,13 @@ where l.locktype = 'advisory' and l.granted and l.database = (
 
 
 def describe_holder(conn: psycopg.Connection[Any]) -> str:
-    """Who holds the runner lock, as 'pid 123 (storedb, user app, connected since ...)'."""
+    """Who holds the runner lock, as 'pid 123 (storedb, user app, ...)'."""
+    from ._progress import holders
+
     row = conn.execute(_HOLDER, {"key": LOCK_KEY}).fetchone()
     if row is None:
         return "a session that has just released it"
-    pid, app, user, since, state = row
-    return f"pid {pid} ({app}, user {user}, connected since {since}, {state})"
+    return holders(conn, [row[0]])[row[0]]
 
 
 #: Released locks are announced here, so waiters wake at once instead of sleeping out a poll.

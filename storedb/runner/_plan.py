@@ -87,8 +87,9 @@ def make_plan(files: Sequence[MigrationFile], applied: Sequence[AppliedMigration
     if target is not None:
         names = [f.name for f in files]
         if target not in names:
-            raise UsageError(f"--target {target}: no such file. Name it as status shows it, "
-                             f"e.g. {names[-1] if names else 'migrations/001_name.sql'}.")
+            raise UsageError(f"--target {target}: no such file. Name it as status shows it "
+                             f"(e.g. {names[-1] if names else 'migrations/001_name.sql'}) or "
+                             "give its path (as storedb new prints it).")
         cut = names.index(target)
         pending = [f for f in pending if names.index(f.name) <= cut]
     return Plan(tuple(entries), tuple(pending), tuple(out_of_order))

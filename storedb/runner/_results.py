@@ -83,11 +83,15 @@ class CheckResult:
     out_of_order: tuple[str, ...] = ()
     #: With ``check(tenancy=True)``: the isolation audit (``ok`` includes it).
     tenancy: TenancyReport | None = None
+    #: Why the files were not compared (the application's role may not read the history).
+    files_skipped: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"ok": self.ok,
                                    "problems": [entry_json(e) for e in self.problems],
                                    "out_of_order": list(self.out_of_order)}
+        if self.files_skipped:
+            payload["files_skipped"] = self.files_skipped
         if self.tenancy is not None:
             payload["tenancy"] = self.tenancy.to_json()
         return payload

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .._connection import Database, resolve, session, usable
+from .._connection import Database, conninfo_of, resolve, session, usable
+from ..errors import HistoryError
 from . import _history as history
 from . import _session
 from ._apply import apply_with_retries, checks_client, closing, lock_timeout_ms, prologue
@@ -22,12 +23,13 @@ from ._files import (
     MigrationFile,
     checksums,
     directory_digest,
+    file_name,
     load_directory,
     resolve_directory,
 )
 from ._lock import runner_lock
 from ._plan import Plan, make_plan, refuse_drift
-from ._progress import Progress, parse_all
+from ._progress import Progress, Reporter, parse_all
 from ._results import AppliedFile, CheckResult, MigrateResult, StatusResult
 from ._statements import Statement, terminated
 
@@ -41,9 +43,18 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
             target: str | None = None, out_of_order: bool = False, dry_run: bool = False,
             sql: bool = False, lock_timeout: float = 60.0, statement_lock_timeout: float = 5.0,
             lock_retries: int = 3, wait: float = 0.0,
-            on_applied: Callable[[AppliedFile], None] | None = None) -> MigrateResult:
-    """Apply every pending file, in order, each atomically with its history row."""
+            on_applied: Callable[[AppliedFile], None] | None = None,
+            on_progress: Callable[[Progress], None] | None = None,
+            progress_interval: float | None = None) -> MigrateResult:
+    """Apply every pending file, in order, each atomically with its history row.
+
+    Progress goes to the ``storedb`` logger and to ``on_progress``: each file's
+    start and end, each statement (DEBUG), and every ``progress_interval``
+    seconds (default 10, or $STOREDB_PROGRESS_INTERVAL) a line about a
+    statement still running and what it waits on.
+    """
     root = resolve_directory(directory)
+    target = file_name(target, root) if target else None
     digest = directory_digest(checksums(root))
     with session(resolve(db), wait=wait) as conn:
         # a history not yet in its own schema counts as "not up to date": the run moves it
@@ -66,24 +77,28 @@ def migrate(db: Database | None = None, *, directory: Directory = None,
             parsed = parse_all(plan.pending)  # every file checked before any runs
             restore = _session.restore(snapshot)
             applied: list[AppliedFile] = []
+            reporter = Reporter(lambda: conninfo_of(conn), on_progress, progress_interval)
             try:
                 for i, (f, statements) in enumerate(parsed):
                     if not statements:
                         log.warning("%s holds only comments: recorded as applied without "
                                     "running anything (as psql would run it)", f.name)
-                    ms = apply_with_retries(
-                        conn, f, statements, record=partial(history.record, f),
-                        restore=restore, lock_retries=lock_retries,
-                        statement_lock_timeout=statement_lock_timeout,
-                        durable=i == len(parsed) - 1, earlier=len(applied),
-                        on_statement=Progress.for_file(f, len(statements)))
+                    with reporter.file(conn, f, statements) as on_statement:
+                        ms = apply_with_retries(
+                            conn, f, statements, record=partial(history.record, f),
+                            restore=restore, lock_retries=lock_retries,
+                            statement_lock_timeout=statement_lock_timeout,
+                            durable=i == len(parsed) - 1, earlier=len(applied),
+                            on_statement=on_statement)
                     applied.append(AppliedFile(f.name, ms, len(statements)))
-                    log.info("applied %s in %d ms", f.name, ms)
+                    reporter.emit(Progress("file-done", f.name, len(statements), seconds=ms / 1000))
                     if on_applied:
                         on_applied(applied[-1])
             except BaseException:
+                reporter.close()
                 _end_run(conn, restore, digest, applied, failed=True)
                 raise
+            reporter.close()
             _end_run(conn, restore, digest, applied, failed=False)
     return MigrateResult(applied=tuple(applied), up_to_date=not applied)
 
@@ -134,7 +149,18 @@ def check(db: Database | None = None, *, directory: Directory = None, wait: floa
     ``tenancy=True`` also audits the catalog for the isolation rules, after the
     files: an audit of a half-migrated schema would mislead.
     """
-    plan = _current_plan(db, directory, wait)
+    skipped = None
+    try:
+        plan = _current_plan(db, directory, wait)
+    except HistoryError as exc:
+        # The application's role may not read the history; its isolation can still be proved.
+        import psycopg
+
+        if not tenancy or not isinstance(exc.__cause__, psycopg.errors.InsufficientPrivilege):
+            raise
+        plan = Plan(entries=(), pending=(), out_of_order=())
+        skipped = ("files not compared: this role may not read the migration history (the "
+                   "application's role need not); compare them with the owner's DSN")
     problems = tuple(e for e in plan.entries if e.state != "applied")
     report = None
     if tenancy:
@@ -142,7 +168,7 @@ def check(db: Database | None = None, *, directory: Directory = None, wait: floa
 
         report = check_tenancy(db, wait=wait)
     return CheckResult(ok=not problems and (report is None or report.ok), problems=problems,
-                       out_of_order=plan.out_of_order, tenancy=report)
+                       out_of_order=plan.out_of_order, tenancy=report, files_skipped=skipped)
 
 
 def _current_plan(db: Database | None, directory: Directory, wait: float) -> Plan:

@@ -8,6 +8,11 @@ session when the run starts and puts the session back to it after every
 file: in the file's own transaction, just before its history row, and once
 more when the run ends, so a caller's connection is handed back with the
 settings it had.
+
+What one session cannot undo: a custom setting a file invented
+(``set_config('app.user', ...)``) still exists, empty, for later files,
+where a new session would not know it (``current_setting('app.user', true)``
+gives '' instead of NULL); and a caller's own temporary tables are kept.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._connection import Database, resolve, session
+from ._app_role import connected_role
 from ._grants import APP_ROLE
 from ._security import app_role_findings, audit_findings, definer_findings, grant_findings
 
@@ -115,13 +116,14 @@ class Violation:
 class TenancyReport:
     tables: int
     violations: tuple[Violation, ...]
+    role: str = ""  # what was found about the connected role (see _app_role.connected_role)
 
     @property
     def ok(self) -> bool:
         return not self.violations
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "tables": self.tables,
+        return {"ok": self.ok, "tables": self.tables, "role": self.role,
                 "violations": [v.to_json() for v in self.violations]}
 
 
@@ -139,6 +141,7 @@ def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyRe
         tenants = conn.execute(
             "select oid, relrowsecurity, relforcerowsecurity from pg_class "
             "where oid = to_regclass('tenants')").fetchone()
+        role_note, role_violations = connected_role(conn)
     tenant_attnum = {oid: attnum for oid, _, _, _, _, attnum, _ in tables}
     leading = {(rel, first) for rel, _, _, first, _ in indexes}
     found: list[Violation] = []
@@ -201,4 +204,5 @@ def check_tenancy(db: Database | None = None, *, wait: float = 0.0) -> TenancyRe
         for rule, message, fix in _policy_problems("tenants", tenants[0], "id", policies):
             found.append(Violation("tenants", rule, message, fix))
     found += [Violation(*finding) for finding in security]
-    return TenancyReport(len(tables), tuple(found))
+    found += role_violations
+    return TenancyReport(len(tables), tuple(found), role_note)

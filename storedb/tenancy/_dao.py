@@ -9,7 +9,7 @@ into :class:`storedb.TenantError` subclasses with advice.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,7 +45,7 @@ _COLUMNS = ("id, subdomain, name, status::text, subscription_plan::text,"
 
 
 @contextlib.contextmanager
-def _translated(subdomain: str | None = None, tenant: object = None) -> Iterator[None]:
+def translated(subdomain: str | None = None, tenant: object = None) -> Iterator[None]:
     import psycopg
 
     try:
@@ -87,15 +87,40 @@ _RESTORE = ("select set_config('app.current_store_id', "
             "current_setting('storedb.saved_store_id'), true)")
 
 
-def _one_trip(conn: Any, call: tuple[str, Any], store: tuple[str, Any]) -> Tenant | None:
-    """Run ``call``, then read the tenant ``store`` (SQL and its values), in one round trip.
+Call = tuple[str, Any]  # SQL and its values
 
-    The named steps below travel as one simple-protocol message, with the
-    values quoted by psycopg, inside a transaction of their own (or a
-    savepoint when the caller has a transaction open); the result of the
-    ``read`` step is the tenant.  One wait instead of six keeps the DAO close
-    to what the database itself can do (bench/bench_tenant_dao.py), and rows
-    are read as tuples whatever row factory the connection or pool was given.
+
+def trip_message(mogrify: Callable[[str, Any], str], nested: bool, call: Call, store: Call
+                 ) -> tuple[str, int]:
+    """The one message of a DAO call, and the index of the result holding the tenant.
+
+    ``call`` runs first, then the tenant ``store`` is read; the named steps
+    travel as one simple-protocol message with the values quoted by
+    ``mogrify``, inside a transaction of their own (or a savepoint when the
+    caller has a transaction open).  Shared by the sync and async DAO.
+    """
+    steps = {
+        "open": "savepoint storedb_dao" if nested else "begin",
+        "call": mogrify(*call),
+        # in our own transaction the setting ends with it; in the caller's, park theirs
+        "set": mogrify((_PARK_AND_SET if nested else _SET).format(id=store[0]), store[1]),
+        "read": _READ,
+        **({"restore": _RESTORE} if nested else {}),
+        "close": "release savepoint storedb_dao" if nested else "commit",
+    }
+    return ";\n".join(steps.values()), list(steps).index("read")
+
+
+#: What undoes a failed nested trip, leaving the caller's transaction usable.
+UNDO_NESTED = "rollback to savepoint storedb_dao; release savepoint storedb_dao"
+
+
+def _one_trip(conn: Any, call: Call, store: Call) -> Tenant | None:
+    """Run ``call``, then read the tenant ``store``, in one round trip (:func:`trip_message`).
+
+    One wait instead of six keeps the DAO close to what the database itself
+    can do (bench/bench_tenant_dao.py), and rows are read as tuples whatever
+    row factory the connection or pool was given.
     """
     import psycopg
     from psycopg import ClientCursor
@@ -105,29 +130,19 @@ def _one_trip(conn: Any, call: tuple[str, Any], store: tuple[str, Any]) -> Tenan
     nested = conn.info.transaction_status != TransactionStatus.IDLE
     autocommit = conn.autocommit
     with ClientCursor(conn, row_factory=tuple_row) as cur:
-        steps = {
-            "open": "savepoint storedb_dao" if nested else "begin",
-            "call": cur.mogrify(*call),
-            # in our own transaction the setting ends with it; in the caller's, park theirs
-            "set": cur.mogrify((_PARK_AND_SET if nested else _SET).format(id=store[0]),
-                               store[1]),
-            "read": _READ,
-            **({"restore": _RESTORE} if nested else {}),
-            "close": "release savepoint storedb_dao" if nested else "commit",
-        }
+        message, read = trip_message(cur.mogrify, nested, call, store)
         try:
             if not nested:
                 conn.autocommit = True  # our own begin/commit: no extra BEGIN from psycopg
-            cur.execute(";\n".join(steps.values()))
-            for _ in range(list(steps).index("read")):  # skip to the read's result
+            cur.execute(message)
+            for _ in range(read):  # skip to the read's result
                 cur.nextset()
             row = cur.fetchone()
         except BaseException:
             if usable(conn):
                 if nested:
                     with contextlib.suppress(psycopg.Error):
-                        conn.execute("rollback to savepoint storedb_dao; "
-                                     "release savepoint storedb_dao")
+                        conn.execute(UNDO_NESTED)
                 elif conn.info.transaction_status != TransactionStatus.IDLE:
                     conn.execute("rollback")
             raise
@@ -135,6 +150,41 @@ def _one_trip(conn: Any, call: tuple[str, Any], store: tuple[str, Any]) -> Tenan
             if not nested and not conn.closed:
                 conn.autocommit = autocommit
     return Tenant(*row) if row else None
+
+
+def create_call(subdomain: str, name: str, plan: str | None = None, locale: str | None = None,
+                timezone: str | None = None, currency_code: str | None = None
+                ) -> tuple[Call, Call]:
+    """create_tenant's call and the store to read back: the id is drawn here."""
+    tenant_id = uuid4()
+    args: dict[str, Any] = {"p_subdomain": subdomain, "p_name": name, "p_id": tenant_id}
+    for key, value in (("p_plan", plan), ("p_locale", locale), ("p_timezone", timezone),
+                       ("p_currency_code", currency_code)):
+        if value is not None:
+            args[key] = value
+    named = ", ".join(f"{k} => %({k})s" for k in args)
+    return (f"select create_tenant({named})", args), ("%s", (tenant_id,))
+
+
+def soft_delete_call(tenant_id: UUID | str) -> tuple[Call, Call]:
+    key = str(UUID(str(tenant_id)))  # a malformed id fails here, not in SQL
+    return ("select soft_delete_tenant(%s)", (key,)), ("%s", (key,))
+
+
+def get_call(id: UUID | str | None, subdomain: str | None) -> tuple[Call, Call]:
+    if (id is None) == (subdomain is None):
+        raise TypeError("get_tenant() takes exactly one of id= or subdomain=")
+    if subdomain is None:
+        return ("select 1", ()), ("%s", (str(UUID(str(id))),))
+    return ("select 1", ()), ("resolve_store_id(%s)", (subdomain,))
+
+
+def get_result(tenant: Tenant | None, subdomain: str | None) -> Tenant | None:
+    """resolve_store_id() maps a request host (custom domains first, then
+    "<subdomain>.<anything>"): by subdomain, keep only an exact match."""
+    if subdomain is None or tenant is None or tenant.subdomain == subdomain.strip().lower():
+        return tenant
+    return None
 
 
 def create_tenant(db: Db, *, subdomain: str, name: str, plan: str | None = None,
@@ -146,27 +196,20 @@ def create_tenant(db: Db, *, subdomain: str, name: str, plan: str | None = None,
     Like every DAO call it refuses a role that bypasses row level security
     unless ``allow_bypass=True`` (see :func:`storedb.tenant_scope`).
     """
-    tenant_id = uuid4()
-    args: dict[str, Any] = {"p_subdomain": subdomain, "p_name": name, "p_id": tenant_id}
-    for key, value in (("p_plan", plan), ("p_locale", locale), ("p_timezone", timezone),
-                       ("p_currency_code", currency_code)):
-        if value is not None:
-            args[key] = value
-    named = ", ".join(f"{k} => %({k})s" for k in args)
-    with borrow(db) as conn, _translated(subdomain):
+    call, store = create_call(subdomain, name, plan, locale, timezone, currency_code)
+    with borrow(db) as conn, translated(subdomain):
         require_isolation(conn, allow_bypass=allow_bypass)
-        tenant = _one_trip(conn, (f"select create_tenant({named})", args),
-                           ("%s", (tenant_id,)))
+        tenant = _one_trip(conn, call, store)
     assert tenant is not None
     return tenant
 
 
 def soft_delete_tenant(db: Db, tenant_id: UUID | str, *, allow_bypass: bool = False) -> Tenant:
     """Mark a store deleted (rows are kept); raise if unknown or already deleted."""
-    key = str(UUID(str(tenant_id)))  # a malformed id fails here, not in SQL
-    with borrow(db) as conn, _translated(tenant=tenant_id):
+    call, store = soft_delete_call(tenant_id)
+    with borrow(db) as conn, translated(tenant=tenant_id):
         require_isolation(conn, allow_bypass=allow_bypass)
-        tenant = _one_trip(conn, ("select soft_delete_tenant(%s)", (key,)), ("%s", (key,)))
+        tenant = _one_trip(conn, call, store)
     assert tenant is not None
     return tenant
 
@@ -174,15 +217,7 @@ def soft_delete_tenant(db: Db, tenant_id: UUID | str, *, allow_bypass: bool = Fa
 def get_tenant(db: Db, *, id: UUID | str | None = None, subdomain: str | None = None,
                allow_bypass: bool = False) -> Tenant | None:
     """Find a live or deleted tenant by id, or a live one by subdomain; None if none."""
-    if (id is None) == (subdomain is None):
-        raise TypeError("get_tenant() takes exactly one of id= or subdomain=")
+    call, store = get_call(id, subdomain)
     with borrow(db) as conn:
         require_isolation(conn, allow_bypass=allow_bypass)
-        if subdomain is None:
-            return _one_trip(conn, ("select 1", ()), ("%s", (str(UUID(str(id))),)))
-        # resolve_store_id() maps a request host (custom domains first, then
-        # "<subdomain>.<anything>"): keep only an exact subdomain match.
-        tenant = _one_trip(conn, ("select 1", ()), ("resolve_store_id(%s)", (subdomain,)))
-        if tenant is None or tenant.subdomain != subdomain.strip().lower():
-            return None
-        return tenant
+        return get_result(_one_trip(conn, call, store), subdomain)

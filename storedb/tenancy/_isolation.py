@@ -48,6 +48,23 @@ def require_isolation(conn: psycopg.Connection[Any], *, allow_bypass: bool = Fal
     """Raise :class:`IsolationError` when ``conn``'s role skips row level security."""
     if allow_bypass:
         return
+    key = refuse_superuser(conn)
+    cached = cached_bypass(conn, key)
+    if cached is None:
+        from psycopg.pq import TransactionStatus
+        from psycopg.rows import tuple_row
+
+        idle = conn.info.transaction_status == TransactionStatus.IDLE
+        with conn.cursor(row_factory=tuple_row) as cur:
+            row = cur.execute(_ROLE).fetchone()
+        if idle and conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()  # leave no transaction behind that our query opened
+        cached = remember(conn, key, bool(row and row[0]))
+    refuse_bypassrls(key, cached)
+
+
+def refuse_superuser(conn: Any) -> tuple[int, str]:
+    """Raise for a superuser (free: reported by the server); the cache key of the role."""
     info = conn.info
     user = info.parameter_status("session_authorization") or ""
     if info.parameter_status("is_superuser") == "on":
@@ -55,24 +72,27 @@ def require_isolation(conn: psycopg.Connection[Any], *, allow_bypass: bool = Fal
             f"the connection's role ({user or 'this role'}) is a superuser, so row level "
             "security does not apply to it: every store's rows would be visible and writable "
             "inside tenant_scope. " + _ADVICE)
-    key = (info.backend_pid, user)
+    return (info.backend_pid, user)
+
+
+def cached_bypass(conn: Any, key: tuple[int, str]) -> tuple[int, str, bool] | None:
+    """What is known of this connection's role, if it is still the same role."""
     with _lock:
         cached = _bypass.get(conn)
-    if cached is None or cached[:2] != key:
-        from psycopg.pq import TransactionStatus
-        from psycopg.rows import tuple_row
+    return cached if cached is not None and cached[:2] == key else None
 
-        idle = info.transaction_status == TransactionStatus.IDLE
-        with conn.cursor(row_factory=tuple_row) as cur:
-            row = cur.execute(_ROLE).fetchone()
-        if idle and info.transaction_status != TransactionStatus.IDLE:
-            conn.rollback()  # leave no transaction behind that our query opened
-        cached = (*key, bool(row and row[0]))
-        with _lock:
-            _bypass[conn] = cached
+
+def remember(conn: Any, key: tuple[int, str], bypass: bool) -> tuple[int, str, bool]:
+    cached = (*key, bypass)
+    with _lock:
+        _bypass[conn] = cached
+    return cached
+
+
+def refuse_bypassrls(key: tuple[int, str], cached: tuple[int, str, bool]) -> None:
     if cached[2]:
         raise IsolationError(
-            f"the connection's role ({user or 'this role'}) has BYPASSRLS, so row level "
+            f"the connection's role ({key[1] or 'this role'}) has BYPASSRLS, so row level "
             "security does not apply to it: every store's rows would be visible and writable "
             "inside tenant_scope. " + _ADVICE)
 

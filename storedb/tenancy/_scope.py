@@ -28,7 +28,7 @@ Db = Union["psycopg.Connection[Any]", "psycopg_pool.ConnectionPool[Any]"]
 
 # One message: remember the caller's store (for a nested scope), set ours, and find
 # the store itself (RLS on tenants shows a session only its own store).
-_ENTER = ("select current_setting('app.current_store_id', true), set_current_store_id(%s);\n"
+ENTER = ("select current_setting('app.current_store_id', true), set_current_store_id(%s);\n"
           "select deleted_at is not null from tenants where id = get_current_store_id()")
 
 
@@ -68,20 +68,28 @@ def tenant_scope(db: Db, store_id: UUID | str, *, allow_deleted: bool = False,
         nested = conn.info.transaction_status != TransactionStatus.IDLE
         with conn.transaction(), explained(store):
             with ClientCursor(conn, row_factory=tuple_row) as cur:
-                cur.execute(_ENTER, (store,))
+                cur.execute(ENTER, (store,))
                 previous = (cur.fetchone() or (None,))[0]
                 cur.nextset()
                 found = cur.fetchone()
-            if found is None:
-                raise TenantNotFound(f"no store with id {store} (unknown, or not visible to "
-                                     "this role): check the id; get_tenant() finds one by "
-                                     "subdomain.")
-            if found[0] and not allow_deleted:
-                raise TenantAlreadyDeleted(
-                    f"store {store} is soft-deleted: tenant_scope refuses it so a deleted store "
-                    "is not served by mistake. Pass allow_deleted=True to read it (exports, "
-                    "restores).")
+            refuse_store(store, found, allow_deleted=allow_deleted)
             yield conn
             if nested:  # a savepoint is released into the outer transaction: put it back
-                conn.execute("select set_config('app.current_store_id', %s, true)",
-                             (previous or "",))
+                conn.execute(RESTORE, (previous or "",))
+
+
+#: Puts the outer transaction's store back when a nested scope ends.
+RESTORE = "select set_config('app.current_store_id', %s, true)"
+
+
+def refuse_store(store: str, found: tuple[Any, ...] | None, *, allow_deleted: bool) -> None:
+    """Raise unless ``ENTER`` found the store live (or deleted, when that is allowed)."""
+    if found is None:
+        raise TenantNotFound(f"no store with id {store} (unknown, or not visible to "
+                             "this role): check the id; get_tenant() finds one by "
+                             "subdomain.")
+    if found[0] and not allow_deleted:
+        raise TenantAlreadyDeleted(
+            f"store {store} is soft-deleted: tenant_scope refuses it so a deleted store "
+            "is not served by mistake. Pass allow_deleted=True to read it (exports, "
+            "restores).")

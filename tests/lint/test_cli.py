@@ -49,6 +49,10 @@ def test_a_file_outside_the_sql_root_is_linted_after_it(sqldir: Callable[..., Pa
     outside.write_text(BAD)
     result = run_cli("lint", str(outside), "--dir", str(root), env=NO_SERVER)
     assert result.code == 3 and "draft.sql:1:1" in result.out
+    # ... with the whole directory as its context: products is a tenant table there
+    outside.write_text("create index products_sku_idx on products (sku);\n")
+    result = run_cli("lint", str(outside), "--dir", str(SQL_DIR), env=NO_SERVER)
+    assert "tenant-index" in result.out and "create-index-not-concurrent" in result.out
 
 
 def test_default_lints_only_pending_files(sqldir: Callable[..., Path], empty_dsn: str) -> None:

@@ -94,3 +94,20 @@ def test_a_failing_statement_is_reported_and_rolled_back(sqldir: Callable[..., P
     assert 'relation "nope" does not exist' in found.message
     with psycopg.connect(empty_dsn) as conn:
         assert conn.execute("select to_regclass('t2')").fetchone() == (None,)
+
+
+def test_cli_measure_reports_measured_findings_in_json(sqldir: Callable[..., Path],
+                                                       empty_dsn: str) -> None:
+    import json
+
+    from tests.helpers import run_cli
+
+    _setup(empty_dsn)
+    root = sqldir({"migrations/001_change.sql": "create index big_a_idx on big (a);\n"})
+    result = run_cli("lint", "--measure", "--json", "--dsn", empty_dsn, "--dir", str(root))
+    assert result.code == 3, result.err
+    out = json.loads(result.out)
+    assert out["measured"] is True
+    first = out["findings"][0]
+    assert first["measured"]["locks"][0]["mode"] == "SHARE"
+    assert first["measured"]["rows"] > ROWS * 0.9

@@ -155,7 +155,11 @@ CASES: dict[str, tuple[list[list[str]], list[list[str]]]] = {
          ["alter table products disable row level security;"],
          ["create policy products_all on products using (true);"]],
         [["create table reviews (id uuid not null, store_id uuid not null, "
-          "primary key (store_id, id));" + RLS]]),
+          "primary key (store_id, id));" + RLS],
+         ["create table reviews (id uuid not null, store_id uuid not null, "
+          "primary key (store_id, id));"
+          + RLS.replace("get_current_store_id()",
+                        "current_setting('app.current_store_id', true)::uuid")]]),
     "tenant-key": (
         [["create table reviews (id uuid primary key, store_id uuid not null);" + RLS],
          ["create table reviews (id uuid not null, store_id uuid not null, product_id uuid "

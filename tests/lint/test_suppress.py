@@ -70,6 +70,12 @@ def test_a_parse_error_is_a_finding_with_its_position(sqldir: Callable[..., Path
     assert (found.rule, found.line, found.column) == ("parse-error", 2, 8)
 
 
+def test_a_statement_the_runner_refuses_is_still_linted(sqldir: Callable[..., Path]) -> None:
+    """VACUUM FULL in a transactional file: migrate refuses it, and it would rewrite."""
+    rules = [f.rule for f in _lint(sqldir, "select 1;\nvacuum full plain;\n").findings]
+    assert rules == ["parse-error", "table-rewrite"]
+
+
 def test_the_shipped_migrations_pass_lint() -> None:
     result = lint(all_files=True, directory=SQL_DIR)
     assert result.ok, "\n".join(str(f) for f in result.findings)

@@ -376,3 +376,27 @@ def test_new_numbers_after_the_highest_valid_migration() -> None:
                                "b") == "010_b.sql"
     assert next_migration_name(["999_a.sql", "1000_b.sql", "12_x.sql"], "c") == "1001_c.sql"
     assert next_migration_name(["02_x.sql", "x.sql"], "c") == "001_c.sql"
+
+
+def test_upper_case_extensions_are_refused_not_skipped() -> None:
+    with pytest.raises(MigrationFileError) as err:
+        select_files({"migrations": ["001_ok.sql", "002_x.SQL", "notes.txt"],
+                      "schema": ["00_a.Sql"]})
+    assert str(err.value).splitlines() == [
+        "bad migration file names (nothing was applied):",
+        "  schema/00_a.Sql: storedb reads only names ending in lower-case '.sql', not '.Sql': "
+        "rename it",
+        "  migrations/002_x.SQL: storedb reads only names ending in lower-case '.sql', not "
+        "'.SQL': rename it",
+    ]
+
+
+def test_links_that_loop_and_folders_named_sql_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001_ok.sql").write_text("select 1;")
+    (tmp_path / "migrations" / "002_loop.sql").symlink_to(tmp_path / "migrations" / "002_loop.sql")
+    (tmp_path / "migrations" / "003_DIR.SQL").mkdir()
+    with pytest.raises(MigrationFileError) as err:
+        load_directory(tmp_path)
+    assert str(err.value).splitlines()[1:] == ["  migrations/002_loop.sql",
+                                               "  migrations/003_DIR.SQL"]

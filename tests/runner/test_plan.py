@@ -122,11 +122,12 @@ def test_target_keeps_earlier_pending_files_and_names_an_example() -> None:
     assert make_plan([a, b, c], [applied(c)], target=a.name).pending == (a,)
     with pytest.raises(UsageError) as err:
         make_plan([a, b, c], [], target="003_c.sql")
-    assert str(err.value) == ("--target 003_c.sql: no such file. Name it as status shows it, "
-                              "e.g. migrations/003_c.sql.")
+    assert str(err.value) == ("--target 003_c.sql: no such file. Name it as status shows it "
+                              "(e.g. migrations/003_c.sql) or give its path (as storedb new "
+                              "prints it).")
     with pytest.raises(UsageError) as err:
         make_plan([], [], target="x")
-    assert str(err.value).endswith("e.g. migrations/001_name.sql.")
+    assert "(e.g. migrations/001_name.sql)" in str(err.value)
 
 
 def test_drift_message_names_each_file_with_both_checksums_and_every_remedy() -> None:

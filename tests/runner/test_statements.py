@@ -131,7 +131,9 @@ def test_every_transaction_control_statement_is_refused(sql: str, word: str) -> 
         split(f("-- storedb:no-transaction\n" + body))  # not even statement by statement
 
 
-@pytest.mark.parametrize("sql", ["/* first */ commit", "-- why\nCOMMIT", "  rollback  ",
+@pytest.mark.parametrize("sql", ["prepare transaction 'x'", "PREPARE  TRANSACTION 'x'",
+                                 "/**/ commit", "--\nrollback", "/* first */ commit",
+                                 "-- why\nCOMMIT", "  rollback  ",
                                  "/* a\nb */ end"])
 def test_transaction_control_after_a_comment(sql: str) -> None:
     assert is_transaction_control(sql)
@@ -160,6 +162,7 @@ def test_not_transaction_control(sql: str) -> None:
     " CONCURRENTLY", "create /* why */ index concurrently i on t (x)",
     "create -- why\n index concurrently i on t (x)", "create /* a\n b */ index /* c */ "
     "concurrently i on t (x)", "/* leading */ vacuum t", "-- leading\ndrop database d",
+    "create /**/ index concurrently i on t (x)", "create --\n index concurrently i on t (x)",
 ])
 def test_needs_no_transaction(sql: str) -> None:
     assert needs_no_transaction(sql)
@@ -285,3 +288,157 @@ def test_syntax_error_at_the_end_of_the_file(body: str, where: str, line: str) -
     assert message.startswith(f"migrations/001_x.sql:{where}: syntax error: syntax error at "
                               f"end of input\n    {line}\n")
     assert "Nothing was applied." in message
+
+
+# --- what psql would do differently: refused with the remedy ------------------------------------
+
+def refusal(body: str) -> str:
+    with pytest.raises(MigrationFileError) as err:
+        split(f(body))
+    return str(err.value)
+
+
+@pytest.mark.parametrize("body, where, words", [
+    ("create table a (x int);\nprepare transaction 'x';\n", "2:1", "PREPARE TRANSACTION"),
+    ("select 1;\n  COMMIT PREPARED 'x';\n", "2:3", "COMMIT PREPARED"),
+    ("Rollback Prepared 'x';", "1:1", "ROLLBACK PREPARED"),
+])
+def test_two_phase_commit_is_refused(body: str, where: str, words: str) -> None:
+    total = body.count(";")
+    index = total
+    assert refusal(body) == (
+        f"migrations/001_x.sql:{where}: statement {index} of {total} is two-phase commit "
+        f"({words}). A prepared transaction would hold the file's work outside storedb's "
+        "transaction while the history says it is applied: remove it.")
+
+
+@pytest.mark.parametrize("body, stream", [
+    ("create table t (x int);\ncopy t (x) from stdin;\n", "FROM STDIN"),
+    ("copy (select 1) to stdout;", "TO STDOUT"),
+    ("COPY t FROM STDIN WITH (format csv)", "FROM STDIN"),
+])
+def test_copy_through_psqls_streams_is_refused(body: str, stream: str) -> None:
+    message = refusal(body)
+    assert message.endswith(
+        f"is COPY ... {stream}, which psql feeds from the lines of the file (or prints); storedb "
+        "runs plain SQL and has no such stream. Turn the data into INSERT ... VALUES statements "
+        "(pg_dump --inserts writes them), or COPY from a file on the server.")
+
+
+@pytest.mark.parametrize("body", ["copy t from '/tmp/x.csv'", "copy t to '/tmp/x.csv'",
+                                  "copy t from program 'cat x'", "select 'copy t from stdin'",
+                                  "create table copy_log (x int)"])
+def test_copy_with_a_server_file_is_fine(body: str) -> None:
+    assert len(split(f(body))) == 1
+
+
+def test_inline_copy_data_is_named_as_such() -> None:
+    assert refusal("create table t (x int);\ncopy t from stdin;\n1\t2\nfoo bar\n") == (
+        'migrations/001_x.sql:3:1: syntax error: syntax error at or near "1", in what looks like '
+        "inline COPY data: COPY ... FROM STDIN with its data in the file is a psql feature; "
+        "storedb runs plain SQL.\n    1\t2\n    ^\nTurn the data into INSERT ... VALUES statements"
+        " (pg_dump --inserts writes them). Nothing was applied.")
+    assert refusal("select 1;\n\\.\n") == (
+        "migrations/001_x.sql:2:1: inline COPY data (the lines after COPY ... FROM STDIN) is a "
+        "psql feature; storedb runs plain SQL.\n    \\.\n    ^\nTurn the data into INSERT ... "
+        "VALUES statements (pg_dump --inserts writes them). Nothing was applied.")
+    assert "inline COPY data" in refusal("  COPY t (x)\n  FROM stdin;\n\\N\n")
+    assert "psql meta-command" in refusal("copy t from '/x';\n\\i y.sql\n")  # not FROM STDIN
+    assert "inline COPY" not in refusal("copy t from '/x';\nselect from from;\n")
+
+
+def test_a_nul_byte_is_located() -> None:
+    assert refusal("\x00select 1;").startswith("migrations/001_x.sql:1:1: the file holds a NUL")
+    assert refusal("select 1;\nselect 'a\x00b';\n") == (
+        "migrations/001_x.sql:2:10: the file holds a NUL byte (0x00), which PostgreSQL cannot "
+        "receive in SQL text (psql and the server would stop reading there). Remove it (a text "
+        "editor or `tr -d '\\000'`).")
+
+
+@pytest.mark.parametrize("sql", [
+    "set standard_conforming_strings = off", "SET standard_conforming_strings TO 'off'",
+    "set session standard_conforming_strings to false", "set local standard_conforming_strings=0",
+    "set standard_conforming_strings to \"no\"", "set /* x */ standard_conforming_strings = n",
+    "select set_config('standard_conforming_strings', 'off', false)",
+    "SELECT SET_CONFIG ( 'standard_conforming_strings' , 'False', true)",
+    "select set_config('standard_conforming_strings','off',false)",
+    "select set_config('standard_conforming_strings', '', false)",
+])
+def test_turning_standard_strings_off_is_refused(sql: str) -> None:
+    assert refusal(f"select 1;\n{sql};\n") == (
+        "migrations/001_x.sql:2:1: statement 2 of 2 turns standard_conforming_strings off, which "
+        "changes how the file's later string literals are read; storedb sends the file as one "
+        "message and could not run it as psql does. Remove it and write backslash escapes as "
+        "E'...' strings.")
+
+
+@pytest.mark.parametrize("sql", [
+    "set standard_conforming_strings = on", "set standard_conforming_strings to 'on'",
+    "set standard_conforming_strings = default", "SET standard_conforming_strings TO TRUE",
+    "set standard_conforming_strings = 1", "set standard_conforming_strings to yes",
+    "set standard_conforming_strings = t", "set standard_conforming_strings to tr",
+    "set standard_conforming_strings to tru", "set standard_conforming_strings to y",
+    "set standard_conforming_strings to ye", "show standard_conforming_strings",
+    "select 'standard_conforming_strings'", "reset standard_conforming_strings",
+    "select set_config('standard_conforming_strings', 'on', false)",
+    "set standard_conforming_strings_x = off",
+])
+def test_standard_strings_left_on_is_fine(sql: str) -> None:
+    from storedb.runner._statements import turns_off_standard_strings
+
+    assert not turns_off_standard_strings(sql)
+
+
+# --- where statements start and end ------------------------------------------------------------
+
+def test_positions_are_characters_not_bytes() -> None:
+    assert split(f("select 'é';\nselect 'ü', 1;")) == [
+        Statement(1, "select 'é'", 0, 1, 1), Statement(2, "select 'ü', 1", 12, 2, 1)]
+    assert refusal("create table é (x int);\ncreate tabel ü ();") == (
+        'migrations/001_x.sql:2:8: syntax error: syntax error at or near "tabel"\n'
+        "    create tabel ü ();\n           ^\nNothing was applied.")
+    assert refusal("select 'é';\ncreate tabel ü ();").startswith("migrations/001_x.sql:2:8:")
+
+
+def test_a_statement_starts_after_comments_nested_ones_included() -> None:
+    first, second = split(f("select 1; /* x /* nested */ y */ -- c\n select 2"))
+    assert (second.text, second.offset, second.line, second.column) == ("select 2", 39, 2, 2)
+    first, second = split(f("select 1 -- a\n; select 2"))
+    assert (first.text, first.end) == ("select 1 -- a", 13)
+    assert (second.offset, second.end, second.line, second.column) == (16, 24, 2, 3)
+
+
+def test_terminated_looks_past_blanks_and_comments() -> None:
+    from storedb.runner._statements import terminated
+
+    text = "select 1 /* a; */ -- b;\n  ; select 2 -- end"
+    first, second = split(f(text))
+    assert terminated(text, first.end) and not terminated(text, second.end)
+    assert terminated("x ;", 1) and not terminated("x", 1) and not terminated("x /* ;", 1)
+
+
+def test_non_ascii_text_splits_and_fails_with_its_own_names() -> None:
+    assert split(f("select 'ä' /* é */ ; /* ö */ select 'å'")) == [
+        Statement(1, "select 'ä' /* é */", 0, 1, 1), Statement(2, "select 'å'", 29, 1, 30)]
+    assert split(f("\n  select 'é'; select 2")) == [
+        Statement(1, "select 'é'", 3, 2, 3), Statement(2, "select 2", 15, 2, 15)]
+    assert refusal("select 'é';\ncreate table ü ü ü;") == (
+        'migrations/001_x.sql:2:16: syntax error: syntax error at or near "ü"\n'
+        "    create table ü ü ü;\n                   ^\nNothing was applied.")
+
+
+def test_every_kind_of_white_space_before_a_statement_is_skipped() -> None:
+    assert split(f("select 1;\t\r\n\f\v select 2; -- trailing")) == [
+        Statement(1, "select 1", 0, 1, 1), Statement(2, "select 2", 15, 2, 4)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x -- c\n;", True), ("x -- c;", False), ("x --\n--\n ;", True), ("x -- a\n-- b;", False),
+    ("x /* a /* b */ c */ ;", True), ("x /* a /* b */ ;", False), ("x /**/;", True),
+    ("x /* a */ /* b */\n;", True), ("x /* a */ y;", False), ("x\t\r\n\f\v;", True),
+    ("x /* ; */ -- ;\n /* /* ; */ */ ;", True), ("x /* * / ; */;", True),
+])
+def test_terminated_skips_line_and_nested_block_comments(text: str, expected: bool) -> None:
+    from storedb.runner._statements import terminated
+
+    assert terminated(text, 1) is expected
