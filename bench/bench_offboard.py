@@ -1,4 +1,4 @@
-"""10. Offboarding a store of 500k rows (issue 16): batches vs one DELETE FROM tenants.
+"""12. Offboarding a store of 500k rows (issue 16): batches vs one DELETE FROM tenants.
 
 The same store is built once (100k products, 150k orders, 200k line items,
 50k audit rows, users) beside a small second store, copied with CREATE
@@ -114,7 +114,7 @@ def run_bench(c: Cluster, work: Path, results: dict[str, object]) -> list[str]:
             for name in copies:
                 c.drop_db(name)
     results["offboard"] = {"store_rows": rows, "batched": batched, "single_delete": single}
-    return [table(f"10. Offboarding a store of {rows:,} rows (soft-deleted first)",
+    return [table(f"12. Offboarding a store of {rows:,} rows (soft-deleted first)",
                   ["way", "total s", "longest transaction s", "transactions", "WAL MB"],
                   [["storedb offboard (1 s budget)", f"{batched['seconds']:.1f}",
                     f"{batched['longest_tx_s']:.2f}", int(batched["transactions"]),

@@ -1,4 +1,4 @@
-"""8. Write path (issue 16): triggers vs no triggers, HOT updates, audit size, bulk-load growth.
+"""11. Write path (issue 16): triggers vs no triggers, HOT updates, audit size, bulk-load growth.
 
 Every figure compares the SAME statements on the same table size; the only
 difference is ``alter table ... disable trigger user`` (foreign keys stay, they
@@ -181,15 +181,15 @@ def run_bench(c: Cluster, work: Path, results: dict[str, object]) -> list[str]:
                          "bulk_small_cpu_ms": small, "bulk_large_cpu_ms": large,
                          "bulk_growth": growth, "rounds": ROUNDS}
     return [
-        table(f"8a. Writes with every trigger vs none (backend CPU ms, median of {ROUNDS})",
+        table(f"11a. Writes with every trigger vs none (backend CPU ms, median of {ROUNDS})",
               ["statements", "all triggers", "no triggers", "wall ms (all / none)",
                "ratio (≤ 2×)"], out),
-        table("8b. Updates: HOT share and audit size",
+        table("11b. Updates: HOT share and audit size",
               ["single-row updates", "HOT", "HOT share (≥ 50%)",
                "audit bytes per one-column update (≤ 512)"],
               [[hot[0], hot[1], f"{hot_share:.0%} ({verdict(hot_share >= 0.5)})",
                 f"{audit_bytes:.0f} ({verdict(0 < audit_bytes <= 512)})"]]),
-        table("8c. Bulk load into a never-analysed products table (handle NULL; CPU ms)",
+        table("11c. Bulk load into a never-analysed products table (handle NULL; CPU ms)",
               [f"{BULK_SMALL:,} rows", f"{BULK_LARGE:,} rows", f"growth (≤ {factor * 1.2:.0f}×)"],
               [[f"{median([x[0] for x in small]):.0f}", f"{median([x[0] for x in large]):.0f}",
                 f"{growth:.1f}× ({verdict(growth <= factor * 1.2)})"]]),

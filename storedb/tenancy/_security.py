@@ -31,7 +31,8 @@ Finding = tuple[str, str, str, str]
 #: A table whose comment carries this marker has no audit trigger on purpose.
 NOT_AUDITED_MARKER = "storedb:not-audited"
 #: Trigger functions that write the audit log.
-AUDIT_FUNCTIONS = ("audit_trigger",)
+#: audit_insert_rows() (017) records inserts once per statement, from a transition table.
+AUDIT_FUNCTIONS = ("audit_trigger", "audit_insert_rows")
 #: The tables the shipped schema audits (infra/db/README.md, "Tenant-table
 #: rules"): losing the trigger of one of them is reported even when no other
 #: trace of it is left.  A table added later is covered once it has a trigger.
@@ -57,11 +58,14 @@ order by 1
 """
 
 # Per audited table: the events covered by enabled AFTER ROW audit
-# triggers (bit_or of tgtype: 4 insert, 8 delete, 16 update) and disabled ones.
+# triggers (bit_or of tgtype: 4 insert, 8 delete, 16 update) and disabled ones. An AFTER
+# INSERT statement trigger with a transition table (017) counts for inserts.
 _AUDIT = f"""
 select format('%I.%I', n.nspname, c.relname), coalesce(obj_description(c.oid, 'pg_class'), ''),
        coalesce(bit_or(t.tgtype::int) filter (where t.tgenabled in ('O', 'A')
-                                              and t.tgtype::int & 67 = 1), 0),
+                                              and (t.tgtype::int & 67 = 1
+                                                   or (t.tgtype::int & 67 = 0
+                                                       and t.tgnewtable is not null))), 0),
        coalesce(array_agg(t.tgname::text order by t.tgname)
                 filter (where t.tgenabled not in ('O', 'A')), '{{}}')
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -174,8 +178,11 @@ def audit_findings(conn: Any) -> list[Finding]:
         if disabled:
             fix = "; ".join(f"alter table {table} enable trigger {t}" for t in disabled) + ";"
         else:
-            fix = (f"create trigger {short}_audit after insert or update or delete on {table} "
-                   "for each row execute function audit_trigger(); (or, if the table holds "
+            fix = (f"create trigger {short}_audit after update or delete on {table} "
+                   "for each row execute function audit_trigger(); "
+                   f"create trigger {short}_audit_insert after insert on {table} "
+                   "referencing new table as new_rows for each statement execute function "
+                   "audit_insert_rows(); (or, if the table holds "
                    f"derived data only: comment on table {table} is "
                    f"'... {NOT_AUDITED_MARKER} <why>';)")
         found.append((table, "audit", f"no enabled audit trigger records {'/'.join(missing)} "

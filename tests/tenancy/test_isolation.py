@@ -287,11 +287,11 @@ def test_public_cannot_execute_security_definer_functions(su, app_dsn):
         "orders_assign_display_id", "erase_customer_pii", "tenants_record_deletion",
         "current_store_is_live", "tenants_release_domains", "restore_tenant",
         "orders_by_status", "orders_by_payment_status", "orders_by_fulfillment_status",
-        "products_by_status", "validate_timezone"}
+        "products_by_status", "validate_timezone", "audit_insert_rows"}
     # the app may call the platform functions; audit_trigger() only fires as a trigger and
     # verify_tenant_domain() is the platform's (a store must not verify its own domain);
     # restore_tenant() is the platform's too, and trigger functions need no EXECUTE
-    not_for_app = ("audit_trigger()", "verify_tenant_domain(text)",
+    not_for_app = ("audit_trigger()", "audit_insert_rows()", "verify_tenant_domain(text)",
                    "verify_tenant_domain(text,uuid)", "tenants_record_deletion()",
                    "tenants_release_domains()", "restore_tenant(uuid,text)")
     assert [(name, owner, public, app) for name, owner, public, app in definers
