@@ -78,13 +78,13 @@ def position(text: str, offset: int) -> tuple[int, int]:
 # Statements PostgreSQL refuses inside a transaction block, and the
 # transaction control that would break the runner's own transaction.
 _NO_TRANSACTION = re.compile(
-    r"""^(?:create\s+(?:unique\s+)?index\s+concurrently
-        | drop\s+index\s+concurrently
-        | reindex\b.*\bconcurrently
+    r"""^(?:create\s+(?:unique\s+)?index\s+concurrently\b
+        | drop\s+index\s+concurrently\b
+        | reindex\b.*\bconcurrently\b
         | vacuum\b
         | (?:create|drop)\s+(?:database|tablespace)\b
         | alter\s+system\b
-        | alter\s+table\b.*\bdetach\s+partition\b.*\bconcurrently
+        | alter\s+table\b.*\bdetach\s+partition\b.*\bconcurrently\b
         )""",
     re.IGNORECASE | re.VERBOSE | re.DOTALL,
 )

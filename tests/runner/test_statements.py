@@ -183,6 +183,10 @@ def test_needs_no_transaction(sql: str) -> None:
     "create indexconcurrently i on t (x)", "dropindex concurrently i", "drop indexconcurrently i",
     "dropdatabase d", "altersystem set x = 1", "altertable p detach partition c concurrently",
     "alter table p detachpartition c concurrently",
+    # ... and an index or table whose name starts with the keyword is just a name
+    "create index concurrently_idx on t (x)", "create unique index concurrently_idx on t (x)",
+    "drop index concurrently_idx", "reindex index concurrently_idx",
+    "alter table p detach partition concurrently_p",
 ])
 def test_fine_in_a_transaction(sql: str) -> None:
     assert not needs_no_transaction(sql)
