@@ -325,12 +325,28 @@ def _ensure_database(cluster: LocalCluster, dbname: str) -> bool:
                                       (dbname,)).fetchone()
                 if not exists:
                     conn.execute(f'create database "{dbname}"')
+                    if conn.info.server_version < 150000:
+                        _revoke_public_create(cluster, dbname)
                 return not exists
         except psycopg.OperationalError as exc:
             if time.monotonic() > deadline:
                 raise LocalClusterError(f"the local cluster at {cluster.home} does not accept "
                                         f"connections: {exc}") from None
             time.sleep(0.1)
+
+
+def _revoke_public_create(cluster: LocalCluster, dbname: str) -> None:
+    """Give a database on PostgreSQL 14 the schema-public privileges 15 starts with.
+
+    Before 15 every role may create objects in schema public, so the application role could
+    plant functions or tables there; check --tenancy reports it.  The local cluster is ours to
+    set up, so it starts the way 15 does rather than failing its own audit.
+    """
+    import psycopg
+
+    with psycopg.connect(host=str(cluster.socket_dir), port=PORT, user=SUPERUSER,
+                         dbname=dbname, autocommit=True) as conn:
+        conn.execute("revoke create on schema public from public")
 
 
 def stop(root: Path | None = None) -> bool:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import re
+import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,39 +21,41 @@ from pathlib import Path
 import psycopg
 import pytest
 
-import storedb
 from storedb import _local as local
 from storedb.testing import Server as PluginServer
-from tests.helpers import PASSWORD, PASSWORD_USER, SHIPPED_SCHEMA_MIN
+from tests.helpers import (
+    PASSWORD,
+    PASSWORD_USER,
+    SHIPPED_SCHEMA_MIN,
+    SHIPPED_SQL_DIR,
+    SQL_DIR,
+    server_major,
+)
 
 _empty = itertools.count(1)
 
 
-#: Fixtures that hold the shipped schema: a test using one needs PostgreSQL SHIPPED_SCHEMA_MIN+.
-_SCHEMA_FIXTURES = {"migrated_db", "owner_dsn", "app_dsn", "storedb_template", "storedb_db"}
+def pytest_configure(config: pytest.Config) -> None:
+    """Migrate tests.helpers.SQL_DIR: infra/db, or on PostgreSQL 14 its copy spelt for 14.
 
-
-def server_major() -> int | None:
-    """The major version of the server the tests will start ($STOREDB_PG_BINDIR or found)."""
-    try:
-        postgres = local.find_bindir() / "postgres"
-    except storedb.Error:
-        return None
-    out = subprocess.run([str(postgres), "--version"], capture_output=True, text=True).stdout
-    match = re.search(r"(\d+)(?:\.\d+)?", out)
-    return int(match.group(1)) if match else None
+    On 14 the copy is also what the library's default SQL root means in this process
+    (``STOREDB_DIR``), so ``storedb.seed(dsn)`` seeds the database the tests migrated.
+    """
+    if SQL_DIR != SHIPPED_SQL_DIR and not config.getoption("storedb_dir"):
+        config.option.storedb_dir = str(SQL_DIR)
+        os.environ["STOREDB_DIR"] = str(SQL_DIR)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On a server too old for the shipped SQL, skip what needs it (and say why)."""
+    """On a server too old for the shipped SQL, skip what needs the files themselves."""
     major = server_major()
     if major is None or major >= SHIPPED_SCHEMA_MIN:
         return
-    skip = pytest.mark.skip(reason=f"the shipped SQL needs PostgreSQL {SHIPPED_SCHEMA_MIN}+ "
-                            f"(002 uses ON DELETE SET NULL (column)); this server is {major}")
+    skip = pytest.mark.skip(reason=f"needs the shipped SQL itself, which needs PostgreSQL "
+                            f"{SHIPPED_SCHEMA_MIN}+ (002 uses ON DELETE SET NULL (column)); "
+                            f"this server is {major} and the tests use a copy spelt for 14")
     for item in items:
-        if item.get_closest_marker("shipped_schema") or _SCHEMA_FIXTURES & set(
-                getattr(item, "fixturenames", ())):
+        if item.get_closest_marker("shipped_schema"):
             item.add_marker(skip)
 
 
@@ -68,6 +69,12 @@ def storedb_server(storedb_server: PluginServer) -> PluginServer:
             hba = storedb_server.data_dir / "pg_hba.conf"
             hba.write_text(f"local all {PASSWORD_USER} scram-sha-256\n" + hba.read_text())
             conn.execute("select pg_reload_conf()")
+        if conn.info.server_version < 150000:
+            # What PostgreSQL 15 made the default, and what infra/db/README.md asks an operator
+            # on 14 to do: without it the app role may create objects in schema public, and
+            # check --tenancy rightly fails (tests/tenancy/test_check.py plants that grant).
+            with psycopg.connect(storedb_server.dsn("template1"), autocommit=True) as t1:
+                t1.execute("revoke create on schema public from public")
     return storedb_server
 
 

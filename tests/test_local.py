@@ -13,7 +13,6 @@ from tests.helpers import run_cli
 
 
 @pytest.mark.matrix  # the cluster `make run` starts: fetched builds can serve as well
-@pytest.mark.shipped_schema
 def test_local_cluster_is_created_reused_and_stopped(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()

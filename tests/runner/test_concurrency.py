@@ -25,7 +25,6 @@ def clean_env() -> dict[str, str]:
             if k not in ("DATABASE_URL", "STOREDB_DIR") and not k.startswith("PG")}
 
 
-@pytest.mark.shipped_schema
 @pytest.mark.slow  # several processes
 def test_eight_cli_processes_at_once(empty_dsn: str) -> None:
     procs = [subprocess.Popen([sys.executable, "-m", "storedb", "migrate", "--dsn", empty_dsn,
@@ -42,7 +41,6 @@ def test_eight_cli_processes_at_once(empty_dsn: str) -> None:
     assert applied_lines == len(files)  # each file applied by exactly one runner
 
 
-@pytest.mark.shipped_schema
 @pytest.mark.slow  # several processes
 def test_library_runners_in_processes(empty_dsn: str, tmp_path: Path) -> None:
     script = tmp_path / "run.py"
