@@ -78,7 +78,7 @@ def offboard_tenant(db: Database | None, tenant_id: UUID | str, *, max_seconds: 
     total = batches = 0
     longest = 0.0
     started = time.perf_counter()
-    size = max(MIN_BATCH, min(MAX_BATCH, batch_rows))
+    size = first = max(MIN_BATCH, min(MAX_BATCH, batch_rows))
     with session(resolve(db), wait=wait) as conn:
         while True:
             t = time.perf_counter()
@@ -104,6 +104,10 @@ def offboard_tenant(db: Database | None, tenant_id: UUID | str, *, max_seconds: 
                 progress(OffboardStep(table, rows, total, seconds, size, finished))
             if finished:
                 break
-            if rows == size:  # a full batch shows the pace; a table's last one does not
+            if rows == size:  # a full batch shows this table's pace for its next one
                 size = next_batch(size, seconds, max_seconds)
+            else:
+                # the table is empty now, and the next one's rows may cost far more (an
+                # order checks its line items; an audit row is cheap): start small again
+                size = first
     return OffboardResult(key, total, batches, time.perf_counter() - started, longest)
