@@ -104,10 +104,8 @@ def offboard_tenant(db: Database | None, tenant_id: UUID | str, *, max_seconds: 
                 progress(OffboardStep(table, rows, total, seconds, size, finished))
             if finished:
                 break
-            if rows == size:  # a full batch shows this table's pace for its next one
-                size = next_batch(size, seconds, max_seconds)
-            else:
-                # the table is empty now, and the next one's rows may cost far more (an
-                # order checks its line items; an audit row is cheap): start small again
-                size = first
+            # A full batch shows this table's pace for its next one.  A short one means the
+            # table is empty now, and the next table's rows may cost far more (an order
+            # checks its line items; an audit row is cheap): start small again.
+            size = next_batch(size, seconds, max_seconds) if rows == size else first
     return OffboardResult(key, total, batches, time.perf_counter() - started, longest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import psycopg
@@ -52,7 +53,7 @@ def test_offboarding_deletes_in_batches_and_leaves_a_record(migrated_db, owner_d
     assert max(s.rows for s in steps) <= 100_000
     assert {s.table for s in steps} >= {"order_line_items", "orders", "products", "tenants"}
     # each table starts at the first batch size: another table's pace says nothing about it
-    firsts = [s for prev, s in zip(steps, steps[1:]) if s.table != prev.table]
+    firsts = [s for prev, s in itertools.pairwise(steps) if s.table != prev.table]
     assert firsts and all(s.batch_rows == 100 for s in firsts), firsts
     su.rollback()
     for table in TABLES:
