@@ -192,6 +192,13 @@ def test_fine_in_a_transaction(sql: str) -> None:
     assert not needs_no_transaction(sql)
 
 
+def test_a_statement_naming_every_hint_word_is_still_refused() -> None:
+    # the quick pre-check looks for any of the words; a statement holding all of them must
+    # still reach the full check
+    assert "cannot run inside a transaction" in refusal(
+        "create index concurrently i on t (vacuum, database, tablespace, system);\n")
+
+
 def test_a_long_statement_shows_its_first_three_lines() -> None:
     body = ("create table t (id int);\n"
             "create index concurrently i\n    on t\n    using btree\n    (id);\n")
@@ -349,6 +356,20 @@ def test_inline_copy_data_is_named_as_such() -> None:
     assert "inline COPY data" in refusal("  COPY t (x)\n  FROM stdin;\n\\N\n")
     assert "psql meta-command" in refusal("copy t from '/x';\n\\i y.sql\n")  # not FROM STDIN
     assert "inline COPY" not in refusal("copy t from '/x';\nselect from from;\n")
+    assert "inline COPY data" in refusal("\tcopy t from stdin;\n1\tx\n")  # indented by a tab
+
+
+@pytest.mark.parametrize("lines", [
+    "no copy t from stdin here",  # COPY must start its line
+    "copyist from stdin", "copy t xfrom stdin", "copy t fromstdin",  # whole words only
+    "copy t from stdinx",
+])
+def test_copy_like_text_before_a_syntax_error_is_not_called_copy_data(lines: str) -> None:
+    # the text sits inside a string literal, so only the later typo is an error
+    message = refusal(f"select '\n{lines}\n';\nselec 1;\n")
+    assert message.startswith("migrations/001_x.sql:4:1: syntax error: syntax error at or near "
+                              '"selec"'), message
+    assert "COPY" not in message
 
 
 def test_a_nul_byte_is_located() -> None:
@@ -386,6 +407,10 @@ def test_turning_standard_strings_off_is_refused(sql: str) -> None:
     "select 'standard_conforming_strings'", "reset standard_conforming_strings",
     "select set_config('standard_conforming_strings', 'on', false)",
     "set standard_conforming_strings_x = off",
+    # other (custom) settings whose names merely contain it: valid SQL, not the setting
+    "set sessionstandard_conforming_strings = off", "set localstandard_conforming_strings = off",
+    "set session localstandard_conforming_strings = off",
+    "set standard_conforming_stringsto = off", "set x.standard_conforming_strings = off",
 ])
 def test_standard_strings_left_on_is_fine(sql: str) -> None:
     from storedb.runner._statements import turns_off_standard_strings
