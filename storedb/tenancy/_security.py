@@ -84,11 +84,11 @@ _APP_ROLES = f"""
 with recursive m(member) as (
   select oid from pg_roles where rolname = {_APP}
   union
-  select a.member from pg_auth_members a join m on a.roleid = m.member
+  select a.member from pg_auth_members a join m on a.roleid = m.member /*acts-as*/
 ), up(member, role) as (
   select member, member from m
   union
-  select up.member, a.roleid from pg_auth_members a join up on a.member = up.role
+  select up.member, a.roleid from pg_auth_members a join up on a.member = up.role /*set-role*/
 )
 select mr.rolname, gr.rolname, gr.rolsuper, gr.rolbypassrls
 from up join pg_roles mr on mr.oid = up.member join pg_roles gr on gr.oid = up.role
@@ -107,7 +107,11 @@ with rel as (
 )
 select 'table ' || r.name, p.priv, null::text, has_table_privilege('public', r.oid, p.priv)
 from rel r cross join unnest(array['select', 'insert', 'update', 'delete', 'truncate',
-                                   'references', 'trigger']) p (priv)
+                                   'references', 'trigger']
+  -- PostgreSQL 17's MAINTAIN (VACUUM, REINDEX, CLUSTER, LOCK TABLE: one store could lock every
+  -- store out); asking an older server about it is an error
+  || case when current_setting('server_version_num')::int >= 170000
+          then array['maintain'] else array[]::text[] end) p (priv)
 where r.relkind <> 'S' and has_table_privilege({{role}}, r.oid, p.priv)
 union all
 select 'table ' || r.name, p.priv, a.attname::text,
@@ -190,10 +194,27 @@ def audit_findings(conn: Any) -> list[Finding]:
     return found
 
 
+def _memberships(conn: Any, sql: str) -> str:
+    """A membership query with the edges that really give a role to its member.
+
+    From PostgreSQL 16 a grant says what it gives: ``inherit_option`` (the role's privileges),
+    ``set_option`` (SET ROLE to it), or only ``admin_option`` -- which is what a CREATEROLE
+    role gets, implicitly, on every role it creates (the migrating owner on storedb_app, when
+    003 creates it).  Such an admin-only member acts as nobody, so it is no app role; and only
+    a chain of SET grants lets a member SET ROLE to a role that bypasses RLS.  Before 16 every
+    membership gave both.
+    """
+    if conn.info.server_version < 160000:
+        return sql
+    return (sql.replace("/*acts-as*/", "and (a.inherit_option or a.set_option)")
+               .replace("/*set-role*/", "and a.set_option"))
+
+
 def app_role_findings(conn: Any) -> list[Finding]:
     """storedb_app and its members: nobody above row level security."""
     found: list[Finding] = []
-    for member, role, superuser, _bypassrls in conn.execute(_APP_ROLES).fetchall():
+    for member, role, superuser, _bypassrls in conn.execute(
+            _memberships(conn, _APP_ROLES)).fetchall():
         what = "is a superuser" if superuser else "has BYPASSRLS"
         who = f"role {member}" + ("" if member == APP_ROLE else f" (member of {APP_ROLE})")
         if member == role:
@@ -212,7 +233,7 @@ _MEMBERS = f"""
 with recursive m(member) as (
   select oid from pg_roles where rolname = {_APP}
   union
-  select a.member from pg_auth_members a join m on a.roleid = m.member
+  select a.member from pg_auth_members a join m on a.roleid = m.member /*acts-as*/
 )
 select r.rolname from m join pg_roles r on r.oid = m.member
 where r.rolname <> {_APP} and not r.rolsuper order by 1
@@ -233,8 +254,8 @@ def grant_findings(conn: Any) -> list[Finding]:
     own = _privileges(conn, APP_ROLE)
     held = [(APP_ROLE, row) for row in own]
     given = {row[:3] for row in own}
-    above = {r[0] for r in conn.execute(_APP_ROLES).fetchall()}  # app-role reports them
-    for (member,) in conn.execute(_MEMBERS).fetchall():
+    above = {r[0] for r in conn.execute(_memberships(conn, _APP_ROLES)).fetchall()}
+    for (member,) in conn.execute(_memberships(conn, _MEMBERS)).fetchall():
         if member in above:
             continue
         held += [(member, row) for row in _privileges(conn, member) if row[:3] not in given]

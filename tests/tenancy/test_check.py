@@ -352,6 +352,38 @@ def test_column_privilege_beyond_the_list_is_named(owner_dsn, migrated_db):
         "from storedb_app;")
 
 
+def test_an_admin_only_membership_is_no_app_role_from_postgresql_16(owner_dsn, migrated_db):
+    # From 16 a CREATEROLE role gets ADMIN (no INHERIT, no SET) on each role it creates: the
+    # owner that created storedb_app acts as nobody through it, so it is no app role
+    if migrated_db.info.server_version < 160000:
+        pytest.skip("grant options (INHERIT, SET) are PostgreSQL 16's; this server is older")
+    migrated_db.autocommit = True
+    migrated_db.execute("create role i15_admin_only in role storedb_definer")
+    try:
+        migrated_db.execute("grant storedb_app to i15_admin_only "
+                            "with admin option, inherit false, set false")
+        assert not storedb.check_tenancy(owner_dsn).violations
+        migrated_db.execute("grant storedb_app to i15_admin_only with set true")
+        report = storedb.check_tenancy(owner_dsn)
+        assert [(v.table, v.rule) for v in report.violations] == [
+            ("role i15_admin_only", "app-role")]
+    finally:
+        migrated_db.execute("drop role i15_admin_only")
+
+
+def test_maintain_on_a_table_is_reported_from_postgresql_17(owner_dsn, migrated_db):
+    # 17's MAINTAIN lets a role LOCK TABLE, REINDEX or CLUSTER: one store could block them all
+    if migrated_db.info.server_version < 170000:
+        pytest.skip("MAINTAIN is a PostgreSQL 17 privilege; this server is older")
+    migrated_db.execute("grant maintain on orders to storedb_app")
+    migrated_db.commit()
+    report = storedb.check_tenancy(owner_dsn)
+    assert [(v.table, v.rule) for v in report.violations] == [("table public.orders", "grants")]
+    assert "MAINTAIN" in report.violations[0].message
+    assert report.violations[0].fix.startswith(
+        "revoke maintain on table public.orders from storedb_app;")
+
+
 def test_readme_shows_the_grant_list():
     from storedb.tenancy._grants import markdown_table
 
