@@ -228,7 +228,11 @@ def test_ctrl_c_cancels_the_statement_and_rolls_back(sig: str, code: int, empty_
         proc.send_signal(getattr(signal, sig))
         _, err = proc.communicate(timeout=30)
         assert time.monotonic() - started < 10  # cancelled, not waited out
-        assert watch.execute(SLEEPING).fetchone() == (0,)
+        # the server ends the statement at once; on a loaded machine its row in
+        # pg_stat_activity may take a moment to say so
+        while watch.execute(SLEEPING).fetchone() != (0,):
+            assert time.monotonic() - started < 10, "the statement kept running"
+            time.sleep(0.05)
     assert proc.returncode == code
     assert ("interrupted" if code == 130 else "terminated") in err and "Traceback" not in err
     assert "slow" not in tables(empty_dsn)
