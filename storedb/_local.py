@@ -325,8 +325,8 @@ def _ensure_database(cluster: LocalCluster, dbname: str) -> bool:
                                       (dbname,)).fetchone()
                 if not exists:
                     conn.execute(f'create database "{dbname}"')
-                    if conn.info.server_version < 150000:
-                        _revoke_public_create(cluster, dbname)
+                if conn.info.server_version < 150000:  # each time: also fixes older clusters
+                    _revoke_public_create(cluster, dbname)
                 return not exists
         except psycopg.OperationalError as exc:
             if time.monotonic() > deadline:

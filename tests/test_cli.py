@@ -242,7 +242,7 @@ def test_ctrl_c_cancels_the_statement_and_rolls_back(sig: str, code: int, empty_
 
 def test_storedb_dir_beats_infra_db_which_beats_the_shipped_sql(
         empty_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.helpers import SQL_DIR
+    from tests.helpers import SHIPPED_SQL_DIR
 
     app = tmp_path / "app"  # the working directory has an infra/db of its own
     (app / "infra" / "db" / "migrations").mkdir(parents=True)
@@ -258,12 +258,13 @@ def test_storedb_dir_beats_infra_db_which_beats_the_shipped_sql(
     assert invoke("migrate", "--dsn", empty_dsn, env=env).code == 0
     assert [h[0] for h in history(empty_dsn)] == ["migrations/001_from_env.sql"]
     assert "from_env" in tables(empty_dsn) and "from_cwd" not in tables(empty_dsn)
-    here = json.loads(invoke("status", "--dsn", empty_dsn, "--json").out)  # ./infra/db
+    unset = {"STOREDB_DIR": ""}  # empty counts as unset (the PostgreSQL 14 run sets it)
+    here = json.loads(invoke("status", "--dsn", empty_dsn, "--json", env=unset).out)  # ./infra/db
     assert {m["file"]: m["state"] for m in here["migrations"]} == {
         "migrations/001_from_cwd.sql": "pending", "migrations/001_from_env.sql": "missing"}
     (tmp_path / "empty").mkdir()
     monkeypatch.chdir(tmp_path / "empty")  # no infra/db, no STOREDB_DIR: the shipped SQL
-    shipped = invoke("status", "--dsn", empty_dsn, "--json")
+    shipped = invoke("status", "--dsn", empty_dsn, "--json", env=unset)
     assert shipped.err == ("storedb: no ./infra/db here and no --dir or STOREDB_DIR: using the "
-                           f"SQL shipped with storedb ({SQL_DIR})\n")
+                           f"SQL shipped with storedb ({SHIPPED_SQL_DIR})\n")
     assert json.loads(shipped.out)["migrations"][0]["file"] == "schema/00_base.sql"

@@ -47,7 +47,7 @@ def dsn_option(func: F) -> F:
 def lazy_dsn_option(func: F) -> F:
     """One database, only when the command needs one: --dsn as given (None if absent).
 
-    The command calls :func:`_local_default` itself when it turns out to need a
+    The command calls :func:`local_default` itself when it turns out to need a
     database, so ``storedb lint --all`` never starts or contacts a server.
     """
 

@@ -63,6 +63,23 @@ def next_batch(rows: int, seconds: float, budget: float) -> int:
     return max(MIN_BATCH, min(MAX_BATCH, wanted, rows * 4))
 
 
+def _has_rows(conn: Any, table: str, key: UUID) -> bool:
+    """Whether the store still has rows in ``table`` (one index probe: keys lead with store_id).
+
+    The owner is subject to FORCE RLS, so the store is set for this transaction first, as
+    offboard_tenant_step() does.
+    """
+    from psycopg import sql
+
+    if table == "tenants":
+        return True
+    with conn.transaction():
+        conn.execute("select set_config('app.current_store_id', %s, true)", (str(key),))
+        row = conn.execute(sql.SQL("select exists (select from public.{} where store_id = %s)")
+                           .format(sql.Identifier(table)), (key,)).fetchone()
+    return bool(row and row[0])
+
+
 def offboard_tenant(db: Database | None, tenant_id: UUID | str, *, max_seconds: float = 1.0,
                     batch_rows: int = 1000, wait: float = 0.0,
                     progress: Callable[[OffboardStep], None] | None = None) -> OffboardResult:
@@ -104,8 +121,12 @@ def offboard_tenant(db: Database | None, tenant_id: UUID | str, *, max_seconds: 
                 progress(OffboardStep(table, rows, total, seconds, size, finished))
             if finished:
                 break
-            # A full batch shows this table's pace for its next one.  A short one means the
-            # table is empty now, and the next table's rows may cost far more (an order
-            # checks its line items; an audit row is cheap): start small again.
-            size = next_batch(size, seconds, max_seconds) if rows == size else first
+            # A full batch shows this table's pace for its next one -- if the table has rows
+            # left.  Once it is empty the next batch comes from the next table, whose rows may
+            # cost far more (an order checks its line items; an audit row is cheap): start
+            # small again.  (A batch that took the table's last rows may well be full.)
+            if rows == size and _has_rows(conn, table, key):
+                size = next_batch(size, seconds, max_seconds)
+            else:
+                size = first
     return OffboardResult(key, total, batches, time.perf_counter() - started, longest)

@@ -407,7 +407,7 @@ def test_turning_standard_strings_off_is_refused(sql: str) -> None:
     "select 'standard_conforming_strings'", "reset standard_conforming_strings",
     "select set_config('standard_conforming_strings', 'on', false)",
     "set standard_conforming_strings_x = off",
-    # other (custom) settings whose names merely contain it: valid SQL, not the setting
+    # names that merely contain it parse (the server rejects them when run): not the setting
     "set sessionstandard_conforming_strings = off", "set localstandard_conforming_strings = off",
     "set session localstandard_conforming_strings = off",
     "set standard_conforming_stringsto = off", "set x.standard_conforming_strings = off",

@@ -352,23 +352,37 @@ def test_column_privilege_beyond_the_list_is_named(owner_dsn, migrated_db):
         "from storedb_app;")
 
 
-def test_an_admin_only_membership_is_no_app_role_from_postgresql_16(owner_dsn, migrated_db):
-    # From 16 a CREATEROLE role gets ADMIN (no INHERIT, no SET) on each role it creates: the
-    # owner that created storedb_app acts as nobody through it, so it is no app role
+def test_membership_options_count_from_postgresql_16(owner_dsn, migrated_db):
+    # From 16 a grant says what it gives. A CREATEROLE role gets ADMIN alone (no INHERIT, no
+    # SET) on each role it creates: the owner that created storedb_app acts as nobody through
+    # it, so it is no app role. BYPASSRLS is an attribute, never inherited: only SET ROLE
+    # reaches it.
     if migrated_db.info.server_version < 160000:
         pytest.skip("grant options (INHERIT, SET) are PostgreSQL 16's; this server is older")
     migrated_db.autocommit = True
     migrated_db.execute("create role i15_admin_only in role storedb_definer")
+    migrated_db.execute("create role i15_inherits")
+    migrated_db.execute("create role i15_super superuser")
     try:
         migrated_db.execute("grant storedb_app to i15_admin_only "
                             "with admin option, inherit false, set false")
+        migrated_db.execute("grant storedb_app to i15_inherits with inherit true, set false")
+        migrated_db.execute("grant storedb_definer to i15_inherits "
+                            "with admin option, inherit false, set false")
         assert not storedb.check_tenancy(owner_dsn).violations
+        # an app role that inherits storedb_app, even without SET, is an app role
+        migrated_db.execute("grant storedb_app to i15_super with inherit true, set false")
+        # and one allowed to SET ROLE storedb_definer steps around RLS
+        migrated_db.execute("grant storedb_definer to i15_inherits with set true")
+        # an admin-only member that may also SET ROLE storedb_app acts as the app
         migrated_db.execute("grant storedb_app to i15_admin_only with set true")
         report = storedb.check_tenancy(owner_dsn)
-        assert [(v.table, v.rule) for v in report.violations] == [
-            ("role i15_admin_only", "app-role")]
+        assert sorted((v.table, v.rule) for v in report.violations) == [
+            ("role i15_admin_only", "app-role"), ("role i15_inherits", "app-role"),
+            ("role i15_super", "app-role")]
     finally:
-        migrated_db.execute("drop role i15_admin_only")
+        for role in ("i15_admin_only", "i15_inherits", "i15_super"):
+            migrated_db.execute(f"drop role {role}")
 
 
 def test_maintain_on_a_table_is_reported_from_postgresql_17(owner_dsn, migrated_db):

@@ -69,6 +69,27 @@ def test_offboarding_deletes_in_batches_and_leaves_a_record(migrated_db, owner_d
         storedb.offboard_tenant(owner_dsn, uuid.uuid4())
 
 
+def test_a_table_emptied_by_a_full_batch_hands_no_batch_size_to_the_next(migrated_db,
+                                                                        owner_dsn):
+    # exactly one batch of products: the batch that empties the table is full, yet the next
+    # table (whose rows may cost far more) must start at the first batch size again
+    su = migrated_db
+    store = su.execute("select create_tenant('exact-fill', 'Leaving')").fetchone()[0]
+    su.execute("select set_config('app.current_store_id', %s, true)", (str(store),))
+    su.execute("insert into products (store_id, title, price) "
+               "select %s, 'P' || i, 1 from generate_series(1, 100) i", (store,))
+    su.execute("insert into users (store_id, email) values (%s, 'a@b.example')", (store,))
+    su.execute("select soft_delete_tenant(%s)", (store,))
+    su.commit()
+    steps: list[storedb.OffboardStep] = []
+    storedb.offboard_tenant(owner_dsn, store, batch_rows=100, max_seconds=60,
+                            progress=steps.append)
+    products = [s for s in steps if s.table == "products"]
+    assert [(s.rows, s.batch_rows) for s in products] == [(100, 100)]
+    after = steps[steps.index(products[0]) + 1]
+    assert after.table != "products" and after.batch_rows == 100, steps
+
+
 def test_offboard_command(migrated_db, owner_dsn):
     su = migrated_db
     store = _store(su, "cli-leaving", 5)
