@@ -26,10 +26,10 @@ from storedb.testing import Server as PluginServer
 from tests.helpers import (
     PASSWORD,
     PASSWORD_USER,
+    SERVER_MAJOR,
     SHIPPED_SCHEMA_MIN,
     SHIPPED_SQL_DIR,
     SQL_DIR,
-    server_major,
 )
 
 _empty = itertools.count(1)
@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On a server too old for the shipped SQL, skip what needs the files themselves."""
-    major = server_major()
+    major = SERVER_MAJOR
     if major is None or major >= SHIPPED_SCHEMA_MIN:
         return
     skip = pytest.mark.skip(reason=f"needs the shipped SQL itself, which needs PostgreSQL "

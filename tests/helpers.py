@@ -57,8 +57,7 @@ def _sql_dir() -> Path:
     import shutil
     import tempfile
 
-    major = server_major()
-    if major is None or major >= SHIPPED_SCHEMA_MIN:
+    if SERVER_MAJOR is None or SERVER_MAJOR >= SHIPPED_SCHEMA_MIN:
         return SHIPPED_SQL_DIR
     copy = Path(tempfile.mkdtemp(prefix="storedb-pg14-sql-")) / "db"
     atexit.register(shutil.rmtree, copy.parent, ignore_errors=True)
@@ -70,6 +69,8 @@ def _sql_dir() -> Path:
     return copy
 
 
+#: Asked once per test process (it runs ``postgres --version``).
+SERVER_MAJOR = server_major()
 SQL_DIR = _sql_dir()
 #: What a command run by a test sees as its default SQL root (nothing: ./infra/db, except on 14).
 _SQL_ENV = {} if SQL_DIR == SHIPPED_SQL_DIR else {"STOREDB_DIR": str(SQL_DIR)}
